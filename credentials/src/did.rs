@@ -91,7 +91,10 @@ pub fn did_web_document_location(did: &str) -> Result<String> {
 /// The DID document an issuer publishes for its did:web: one Ed25519 Multikey used for
 /// assertions (signing credentials) and authentication.
 pub fn did_web_document(did: &str, key: &VerifyingKey) -> Value {
-    let method_id = format!("{did}#key-1");
+    single_key_document(did, &format!("{did}#key-1"), key)
+}
+
+fn single_key_document(did: &str, method_id: &str, key: &VerifyingKey) -> Value {
     json!({
         "@context": [DID_V1_CONTEXT_URL, MULTIKEY_V1_CONTEXT_URL],
         "id": did,
@@ -213,6 +216,18 @@ impl ResolvedDids {
                     snapshot.failures.insert(did.to_owned(), e);
                 }
             }
+        }
+        snapshot
+    }
+
+    /// A snapshot holding only the signer's own key: ssi resolves the signing method
+    /// before it signs, and a signer must not need the network to sign.
+    pub fn of_signer(signer: &crate::securing::SigningIdentity) -> Self {
+        let mut snapshot = Self::default();
+        let did = signer.did();
+        if !did.starts_with("did:key:") {
+            let document = single_key_document(did, signer.verification_method(), &signer.public_key());
+            snapshot.documents.insert(did.to_owned(), document);
         }
         snapshot
     }

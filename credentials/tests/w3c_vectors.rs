@@ -79,7 +79,7 @@ async fn rdfc_vector_verifies_and_a_tampered_copy_does_not() {
     let signed_vector = json("eddsa-rdfc-2022/signedDataInt.json");
     let dids = ResolvedDids::default();
     let clock = FixedClock("2024-01-01T00:00:00Z".parse().unwrap());
-    let env = VerificationEnvironment { dids: &dids, clock: &clock, extra_contexts: examples_context() };
+    let env = VerificationEnvironment { extra_contexts: examples_context(), issuer_binding: false, ..VerificationEnvironment::new(&dids, &clock) };
 
     let verdict = verify_credential(&signed_vector, &env).await.unwrap();
     assert_eq!(verdict.outcome_of(CheckName::Proof), Some(&Outcome::Passed), "{verdict:?}");
@@ -96,7 +96,6 @@ async fn sign_with_examples(unsigned: &Value, identity: &SigningIdentity, reques
         identity,
         Cryptosuite::EddsaRdfc2022,
         request,
-        &ResolvedDids::default(),
         examples_context(),
     )
     .await
