@@ -1,1 +1,39 @@
-//! verifier
+//! The verifier service: W3C VC API `/credentials/verify` and `/presentations/verify`.
+//! For presentations it checks what ssi leaves to the caller: challenge, domain, every
+//! embedded credential, and that the holder is the subject of each credential.
+//!
+//! Architecture invariant: the verdict is a pure function of (document, DID snapshot,
+//! clock); DID documents are fetched before verification starts, never during it.
+//! Architecture invariant: the verifier trusts nothing it did not check; a check it could
+//! not make is reported as such, never as passed.
+
+pub mod api;
+pub mod resolver;
+pub mod service;
+pub mod settings;
+pub mod vc_api;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use credentials::did::{ChainedResolver, DidResolver};
+use credentials::SystemClock;
+
+pub use service::Verifier;
+pub use settings::VerifierSettings;
+
+/// Builds the verifier from its settings: pinned DID documents first, then did:web over HTTP(S).
+pub fn build(settings: &VerifierSettings) -> Result<Arc<Verifier>, String> {
+    let mut resolvers: Vec<Arc<dyn DidResolver>> = Vec::new();
+    if let Some(folder) = &settings.pinned_did_documents {
+        resolvers.push(Arc::new(resolver::pinned_from_folder(folder)?));
+    }
+    let http = resolver::HttpDidWebResolver::new(settings.did_web_plain_http_hosts.clone(), Duration::from_secs(settings.did_cache_seconds))
+        .map_err(|e| format!("HTTP client: {e}"))?;
+    resolvers.push(Arc::new(http));
+    Ok(Arc::new(Verifier::new(
+        Arc::new(ChainedResolver(resolvers)),
+        Arc::new(SystemClock),
+        settings.public_base_url.trim_end_matches('/').to_owned(),
+    )))
+}

@@ -1,0 +1,139 @@
+//! HTTP: thin handlers over [`crate::service::Issuer`].
+
+use std::sync::Arc;
+
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{middleware, Json, Router};
+use credentials::vocabulary::{schema_document, CONTEXT_DOCUMENT, CONTEXT_PATH};
+use credentials::{CredentialKind, Cryptosuite};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use service_kit::json::{MAX_DOCUMENT_BODY, MAX_JSON_BODY};
+use service_kit::problem::not_found_fallback;
+use service_kit::{ApiError, BearerToken, JsonBody, ProblemKind};
+
+use crate::error::IssuerError;
+use crate::service::{Issuer, PersonIssueRequest, VcApiIssueRequest};
+
+pub fn router(issuer: Arc<Issuer>, token: BearerToken) -> Router {
+    let vc_api = Router::new()
+        .route("/credentials/issue", post(issue_rdfc))
+        .route("/instances/eddsa-rdfc-2022/credentials/issue", post(issue_rdfc))
+        .route("/instances/eddsa-jcs-2022/credentials/issue", post(issue_jcs))
+        .layer(DefaultBodyLimit::max(MAX_DOCUMENT_BODY));
+    let admin = Router::new()
+        .route("/admin/people", post(import_people).get(list_people))
+        .route("/admin/people/{person_id}", get(person))
+        .route("/admin/people/{person_id}/credentials", post(issue_for_person))
+        .route("/admin/issuances", get(issuances))
+        .layer(DefaultBodyLimit::max(MAX_JSON_BODY));
+    let protected = vc_api.merge(admin).route_layer(middleware::from_fn_with_state(token, service_kit::auth::require_bearer));
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/.well-known/did.json", get(did_document))
+        .route(CONTEXT_PATH, get(context))
+        .route("/schemas/{slug}/v1", get(schema))
+        .merge(protected)
+        .fallback(not_found_fallback)
+        .with_state(issuer)
+}
+
+impl From<IssuerError> for ApiError {
+    fn from(error: IssuerError) -> Self {
+        match error {
+            IssuerError::InvalidRecords(rejected) => {
+                let detail = format!("{} record(s) are invalid; nothing was imported (ask to skip invalid records to import the rest)", rejected.len());
+                ApiError::new(ProblemKind::InvalidRecord, detail).with("rejected", rejected)
+            }
+            IssuerError::BadRequest(detail) => ApiError::malformed(detail),
+            IssuerError::UnknownOption(detail) => ApiError::new(ProblemKind::UnknownOption, detail),
+            IssuerError::UnknownPerson(id) => ApiError::not_found(format!("no person {id}")),
+            IssuerError::NotIssuable(detail) => ApiError::new(ProblemKind::InvalidRecord, detail),
+            IssuerError::Credential(e) => ApiError::malformed(e.to_string()),
+            e @ (IssuerError::Store(_) | IssuerError::Settings(_)) => ApiError::internal(e),
+        }
+    }
+}
+
+async fn healthz() -> Json<Value> {
+    Json(json!({"status": "ok"}))
+}
+
+fn json_ld(body: String, content_type: &'static str) -> Response {
+    (
+        [(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, "public, max-age=86400")],
+        body,
+    )
+        .into_response()
+}
+
+async fn did_document(State(issuer): State<Arc<Issuer>>) -> Response {
+    json_ld(issuer.did_document().to_string(), "application/did+json")
+}
+
+async fn context() -> Response {
+    json_ld(CONTEXT_DOCUMENT.to_owned(), "application/ld+json")
+}
+
+async fn schema(Path(slug): Path<String>) -> Result<Response, ApiError> {
+    let kind = CredentialKind::from_slug(&slug).ok_or_else(|| ApiError::not_found(format!("no schema {slug}")))?;
+    Ok(json_ld(schema_document(kind).to_owned(), "application/schema+json"))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ImportQuery {
+    #[serde(default)]
+    skip_invalid: bool,
+}
+
+async fn import_people(
+    State(issuer): State<Arc<Issuer>>,
+    Query(query): Query<ImportQuery>,
+    JsonBody(extract): JsonBody<Value>,
+) -> Result<Json<Value>, ApiError> {
+    let report = issuer.import_people(&extract, query.skip_invalid)?;
+    Ok(Json(serde_json::to_value(report).map_err(ApiError::internal)?))
+}
+
+async fn list_people(State(issuer): State<Arc<Issuer>>) -> Result<Json<Value>, ApiError> {
+    Ok(Json(json!({ "people": issuer.people_summary()? })))
+}
+
+async fn person(State(issuer): State<Arc<Issuer>>, Path(person_id): Path<String>) -> Result<Json<Value>, ApiError> {
+    Ok(Json(issuer.person(&person_id)?))
+}
+
+async fn issue_for_person(
+    State(issuer): State<Arc<Issuer>>,
+    Path(person_id): Path<String>,
+    body: Option<JsonBody<PersonIssueRequest>>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let request = body.map(|JsonBody(request)| request).unwrap_or_default();
+    let issued = issuer.issue_for_person(&person_id, &request).await?;
+    Ok((StatusCode::CREATED, Json(json!({ "verifiableCredentials": issued }))))
+}
+
+async fn issuances(State(issuer): State<Arc<Issuer>>) -> Result<Json<Value>, ApiError> {
+    Ok(Json(json!({ "issuances": issuer.issuances()? })))
+}
+
+async fn issue_rdfc(state: State<Arc<Issuer>>, body: JsonBody<VcApiIssueRequest>) -> Result<(StatusCode, Json<Value>), ApiError> {
+    issue(state, body, Cryptosuite::EddsaRdfc2022).await
+}
+
+async fn issue_jcs(state: State<Arc<Issuer>>, body: JsonBody<VcApiIssueRequest>) -> Result<(StatusCode, Json<Value>), ApiError> {
+    issue(state, body, Cryptosuite::EddsaJcs2022).await
+}
+
+async fn issue(
+    State(issuer): State<Arc<Issuer>>,
+    JsonBody(request): JsonBody<VcApiIssueRequest>,
+    suite: Cryptosuite,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let credential = issuer.issue_vc_api(request, suite).await?;
+    Ok((StatusCode::CREATED, Json(json!({ "verifiableCredential": credential }))))
+}

@@ -1,0 +1,38 @@
+use serde::Serialize;
+
+/// A record of an ESR extract that was refused, with every problem found in it.
+#[derive(Clone, Debug, Serialize)]
+pub struct RejectedRecord {
+    pub index: usize,
+    pub person_id: Option<String>,
+    pub problems: Vec<RecordProblem>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct RecordProblem {
+    pub field: String,
+    pub problem: String,
+    pub rule: Option<&'static str>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum IssuerError {
+    #[error("store failure: {0}")]
+    Store(String),
+    #[error("settings: {0}")]
+    Settings(String),
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("unknown option: {0}")]
+    UnknownOption(String),
+    #[error("the extract has {} invalid record(s); nothing was imported", .0.len())]
+    InvalidRecords(Vec<RejectedRecord>),
+    #[error("no person {0}")]
+    UnknownPerson(String),
+    #[error("{0}")]
+    NotIssuable(String),
+    #[error(transparent)]
+    Credential(#[from] credentials::Error),
+}
+
+pub type Result<T> = std::result::Result<T, IssuerError>;

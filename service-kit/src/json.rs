@@ -1,0 +1,53 @@
+use axum::extract::{FromRequest, Request};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use serde::de::DeserializeOwned;
+
+use crate::problem::{ApiError, ProblemKind};
+
+/// The largest JSON body any endpoint accepts. An ESR extract of a large trust fits;
+/// anything bigger is refused before it is parsed.
+pub const MAX_JSON_BODY: usize = 8 * 1024 * 1024;
+
+/// The largest body of a verify or issue request: a credential or presentation.
+pub const MAX_DOCUMENT_BODY: usize = 512 * 1024;
+
+/// A JSON request body. Unlike axum's `Json`, every failure (wrong content type, too
+/// large, not JSON, too deep, wrong shape) is answered with RFC 9457 problem JSON.
+pub struct JsonBody<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
+        let content_type = request
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        let essence = content_type.split(';').next().unwrap_or_default().trim();
+        if !(essence == "application/json" || essence.ends_with("+json")) {
+            return Err(ApiError::new(
+                ProblemKind::UnsupportedMediaType,
+                "send the body as application/json",
+            ));
+        }
+        let bytes = bytes::Bytes::from_request(request, state).await.map_err(|rejection| {
+            if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::new(ProblemKind::PayloadTooLarge, "the body is larger than this endpoint accepts")
+            } else {
+                ApiError::malformed("the body could not be read")
+            }
+        })?;
+        // serde_json refuses nesting deeper than 128 levels with an error, never a stack overflow.
+        let value: T = serde_json::from_slice(&bytes).map_err(|e| ApiError::malformed(format!("the body is not valid JSON for this endpoint: {e}")))?;
+        Ok(JsonBody(value))
+    }
+}
+
+impl<T: serde::Serialize> IntoResponse for JsonBody<T> {
+    fn into_response(self) -> Response {
+        axum::Json(self.0).into_response()
+    }
+}

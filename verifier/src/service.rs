@@ -1,0 +1,89 @@
+//! The verifier's operations, free of HTTP. Fetching (DID documents) happens here, before
+//! verification; the verdict itself is a pure function of the document and the snapshot.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use credentials::did::{DidResolver, ResolvedDids};
+use credentials::securing::verification_methods_named;
+use credentials::{
+    verify_credential, verify_presentation, CheckName, Clock, Outcome, PresentationExpectations, PresentationVerdict,
+    Verdict, VerificationEnvironment,
+};
+use serde_json::Value;
+
+/// How long a challenge from `POST /challenges` may be used.
+const CHALLENGE_LIFETIME: Duration = Duration::from_secs(300);
+
+pub struct Verifier {
+    resolver: Arc<dyn DidResolver>,
+    clock: Arc<dyn Clock>,
+    default_domain: String,
+    challenges: Mutex<HashMap<String, Instant>>,
+}
+
+impl Verifier {
+    pub fn new(resolver: Arc<dyn DidResolver>, clock: Arc<dyn Clock>, default_domain: String) -> Self {
+        Self { resolver, clock, default_domain, challenges: Mutex::new(HashMap::new()) }
+    }
+
+    pub fn default_domain(&self) -> &str {
+        &self.default_domain
+    }
+
+    async fn snapshot(&self, document: &Value) -> ResolvedDids {
+        let methods = verification_methods_named(document);
+        ResolvedDids::resolve_all(self.resolver.as_ref(), methods.iter().map(String::as_str)).await
+    }
+
+    pub async fn verify_credential(&self, credential: &Value) -> credentials::Result<Verdict> {
+        let dids = self.snapshot(credential).await;
+        let env = VerificationEnvironment::new(&dids, self.clock.as_ref());
+        verify_credential(credential, &env).await
+    }
+
+    /// Verifies a presentation against the challenge and domain the caller expects (the
+    /// domain defaults to this verifier's public URL). A challenge this verifier handed
+    /// out is single use: a second presentation with it is refused as a replay.
+    pub async fn verify_presentation(&self, presentation: &Value, challenge: Option<String>, domain: Option<String>) -> credentials::Result<PresentationVerdict> {
+        let dids = self.snapshot(presentation).await;
+        let env = VerificationEnvironment::new(&dids, self.clock.as_ref());
+        let expected = PresentationExpectations { challenge: challenge.clone(), domain: domain.or_else(|| Some(self.default_domain.clone())) };
+        let mut verdict = verify_presentation(presentation, &expected, &env).await?;
+        if let Some(challenge) = challenge {
+            if verdict.presentation.outcome_of(CheckName::Challenge) == Some(&Outcome::Passed) && !self.consume_challenge(&challenge) {
+                for check in verdict.presentation.checks.iter_mut().filter(|c| c.name == CheckName::Challenge) {
+                    check.outcome = Outcome::Failed("this challenge was already used (replay)".into());
+                }
+            }
+        }
+        Ok(verdict)
+    }
+
+    /// Issues a fresh challenge for a presentation.
+    pub fn new_challenge(&self) -> String {
+        let challenge = uuid::Uuid::new_v4().to_string();
+        if let Ok(mut challenges) = self.challenges.lock() {
+            challenges.retain(|_, issued| issued.elapsed() < CHALLENGE_LIFETIME);
+            challenges.insert(challenge.clone(), Instant::now());
+        }
+        challenge
+    }
+
+    /// False only when the challenge was ours and is spent or stale; challenges a caller
+    /// chose itself are the caller's to keep single use.
+    fn consume_challenge(&self, challenge: &str) -> bool {
+        let Ok(mut challenges) = self.challenges.lock() else {
+            return false;
+        };
+        match challenges.get(challenge) {
+            Some(issued) if issued.elapsed() < CHALLENGE_LIFETIME => {
+                challenges.insert(challenge.to_owned(), Instant::now() - CHALLENGE_LIFETIME);
+                true
+            }
+            Some(_) => false,
+            None => true,
+        }
+    }
+}

@@ -1,0 +1,36 @@
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+use service_kit::TlsFiles;
+
+/// The verifier's settings, from `verifier.toml` and `PASSPORT_VERIFIER_*` variables.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VerifierSettings {
+    pub listen: SocketAddr,
+    /// The URL the world reaches this service at; also the default expected `domain`.
+    pub public_base_url: String,
+    /// did:web hosts (`host:port`) whose DID documents may be fetched over plain HTTP:
+    /// loopback development only. Everything else is fetched over HTTPS.
+    pub did_web_plain_http_hosts: Vec<String>,
+    /// A folder of DID documents (`*.json`) to use instead of fetching: for air-gapped
+    /// sites and tests. A pinned document wins over a fetched one.
+    pub pinned_did_documents: Option<PathBuf>,
+    /// How long a fetched DID document is reused, in seconds.
+    pub did_cache_seconds: u64,
+    pub tls: Option<TlsFiles>,
+}
+
+impl Default for VerifierSettings {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8403)),
+            public_base_url: "http://127.0.0.1:8403".into(),
+            did_web_plain_http_hosts: vec!["127.0.0.1:8401".into(), "localhost:8401".into()],
+            pinned_did_documents: None,
+            did_cache_seconds: 300,
+            tls: None,
+        }
+    }
+}
