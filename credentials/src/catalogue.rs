@@ -7,7 +7,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::error::{Error, Result};
-use crate::identifiers::{ActivityCode, AssignmentNumber, CareIdentityUuid, JobRoleCode, OdsCode, PersonRoleId, Regulator};
+use crate::identifiers::{
+    ActivityCode, AssignmentNumber, CareIdentityUuid, JobRoleCode, OdsCode, PersonRoleId, Regulator,
+};
 use crate::vocabulary::{schema_url, CONTEXT_URL, VC_V2_CONTEXT_URL};
 
 /// The seven credential types of the catalogue.
@@ -71,7 +73,10 @@ impl CredentialKind {
     pub fn of_credential(credential: &Value) -> Option<Self> {
         match credential.get("type")? {
             Value::String(one) => Self::from_type_name(one),
-            Value::Array(many) => many.iter().filter_map(Value::as_str).find_map(Self::from_type_name),
+            Value::Array(many) => many
+                .iter()
+                .filter_map(Value::as_str)
+                .find_map(Self::from_type_name),
             _ => None,
         }
     }
@@ -116,8 +121,12 @@ pub enum IdentityProofingMethod {
 impl IdentityProofingMethod {
     pub fn assurance_label(self) -> &'static str {
         match self {
-            IdentityProofingMethod::FaceToFaceDocuments => "NHS Identity Check Standard (documents seen in person)",
-            IdentityProofingMethod::ApplyForCareId => "NHS Identity Check Standard (Apply for Care ID)",
+            IdentityProofingMethod::FaceToFaceDocuments => {
+                "NHS Identity Check Standard (documents seen in person)"
+            }
+            IdentityProofingMethod::ApplyForCareId => {
+                "NHS Identity Check Standard (Apply for Care ID)"
+            }
             IdentityProofingMethod::IdspGpg45Medium => "GPG45 Medium",
             IdentityProofingMethod::IdspGpg45High => "GPG45 High",
         }
@@ -341,7 +350,9 @@ impl CredentialSubject {
             CredentialSubject::CareIdentity(_) => CredentialKind::CareIdentity,
             CredentialSubject::Employment(_) => CredentialKind::Employment,
             CredentialSubject::Role(_) => CredentialKind::Role,
-            CredentialSubject::ProfessionalRegistration(_) => CredentialKind::ProfessionalRegistration,
+            CredentialSubject::ProfessionalRegistration(_) => {
+                CredentialKind::ProfessionalRegistration
+            }
             CredentialSubject::EmploymentChecks(_) => CredentialKind::EmploymentChecks,
             CredentialSubject::Smartcard(_) => CredentialKind::Smartcard,
             CredentialSubject::RemoteSigning(_) => CredentialKind::RemoteSigning,
@@ -377,7 +388,8 @@ impl CredentialSubject {
     /// rules (identifier formats, required claims, no unknown claims) are enforced.
     pub fn from_json(kind: CredentialKind, subject: &Value) -> Result<Self> {
         fn read<T: serde::de::DeserializeOwned>(v: &Value) -> Result<T> {
-            T::deserialize(v).map_err(|e| Error::MalformedCredential(format!("credentialSubject: {e}")))
+            T::deserialize(v)
+                .map_err(|e| Error::MalformedCredential(format!("credentialSubject: {e}")))
         }
         Ok(match kind {
             CredentialKind::CareIdentity => CredentialSubject::CareIdentity(read(subject)?),
@@ -385,7 +397,10 @@ impl CredentialSubject {
             CredentialKind::Role => CredentialSubject::Role(read(subject)?),
             CredentialKind::ProfessionalRegistration => {
                 let typed: ProfessionalRegistrationSubject = read(subject)?;
-                crate::identifiers::RegistrationNumber::parse(typed.regulator, &typed.registration_number)?;
+                crate::identifiers::RegistrationNumber::parse(
+                    typed.regulator,
+                    &typed.registration_number,
+                )?;
                 CredentialSubject::ProfessionalRegistration(typed)
             }
             CredentialKind::EmploymentChecks => CredentialSubject::EmploymentChecks(read(subject)?),
@@ -434,8 +449,18 @@ pub struct UnsignedCredential {
 }
 
 impl UnsignedCredential {
-    pub fn new(issuer: IssuerIdentity, valid_from: DateTime<Utc>, subject: CredentialSubject) -> Self {
-        Self { id: uuid::Uuid::new_v4().urn().to_string(), issuer, valid_from, valid_until: None, subject }
+    pub fn new(
+        issuer: IssuerIdentity,
+        valid_from: DateTime<Utc>,
+        subject: CredentialSubject,
+    ) -> Self {
+        Self {
+            id: uuid::Uuid::new_v4().urn().to_string(),
+            issuer,
+            valid_from,
+            valid_until: None,
+            subject,
+        }
     }
 
     pub fn kind(&self) -> CredentialKind {

@@ -8,7 +8,9 @@ use std::pin::Pin;
 
 use ed25519_dalek::VerifyingKey;
 use serde_json::{json, Value};
-use ssi::dids::resolution::{Error as SsiResolutionError, Options as SsiResolutionOptions, Output as SsiOutput};
+use ssi::dids::resolution::{
+    Error as SsiResolutionError, Options as SsiResolutionOptions, Output as SsiOutput,
+};
 use ssi::dids::{DIDResolver as SsiDidResolver, DID};
 
 use crate::error::{Error, Result};
@@ -27,13 +29,17 @@ pub fn ed25519_multibase(key: &VerifyingKey) -> String {
 /// Decodes a Multikey value, refusing anything but an Ed25519 key (EdDSA §2.1.1).
 pub fn ed25519_from_multibase(value: &str) -> Result<VerifyingKey> {
     if !value.starts_with('z') {
-        return Err(Error::InvalidKey("publicKeyMultibase must be base58btc ('z')".into()));
+        return Err(Error::InvalidKey(
+            "publicKeyMultibase must be base58btc ('z')".into(),
+        ));
     }
     let (_, bytes) = multibase::decode(value).map_err(|e| Error::InvalidKey(e.to_string()))?;
     let raw = bytes
         .strip_prefix(&ED25519_MULTICODEC)
         .ok_or_else(|| Error::InvalidKey("not an Ed25519 Multikey (prefix 0xed01)".into()))?;
-    let raw: [u8; 32] = raw.try_into().map_err(|_| Error::InvalidKey("Ed25519 key must be 32 bytes".into()))?;
+    let raw: [u8; 32] = raw
+        .try_into()
+        .map_err(|_| Error::InvalidKey("Ed25519 key must be 32 bytes".into()))?;
     VerifyingKey::from_bytes(&raw).map_err(|e| Error::InvalidKey(e.to_string()))
 }
 
@@ -73,12 +79,19 @@ pub fn did_web_document_location(did: &str) -> Result<String> {
         .strip_prefix("did:web:")
         .ok_or_else(|| Error::InvalidDid(format!("not a did:web: {did}")))?;
     let mut segments = specific.split(':');
-    let authority = segments.next().unwrap_or_default().replace("%3A", ":").replace("%3a", ":");
+    let authority = segments
+        .next()
+        .unwrap_or_default()
+        .replace("%3A", ":")
+        .replace("%3a", ":");
     if authority.is_empty() || authority.contains('/') || authority.contains('@') {
         return Err(Error::InvalidDid("did:web has an invalid host".into()));
     }
     let path: Vec<&str> = segments.collect();
-    if path.iter().any(|s| s.is_empty() || s.contains('/') || *s == "..") {
+    if path
+        .iter()
+        .any(|s| s.is_empty() || s.contains('/') || *s == "..")
+    {
         return Err(Error::InvalidDid("did:web has an invalid path".into()));
     }
     Ok(if path.is_empty() {
@@ -128,7 +141,8 @@ pub enum DidResolutionError {
     InvalidDocument(String),
 }
 
-pub type ResolveFuture<'a> = Pin<Box<dyn Future<Output = std::result::Result<Value, DidResolutionError>> + Send + 'a>>;
+pub type ResolveFuture<'a> =
+    Pin<Box<dyn Future<Output = std::result::Result<Value, DidResolutionError>> + Send + 'a>>;
 
 /// Resolves a DID (never a did:key, which is decoded locally) to its DID document.
 pub trait DidResolver: Send + Sync {
@@ -165,7 +179,11 @@ impl PinnedDidDocuments {
 
 impl DidResolver for PinnedDidDocuments {
     fn resolve<'a>(&'a self, did: &'a str) -> ResolveFuture<'a> {
-        let found = self.documents.get(did).cloned().ok_or(DidResolutionError::NotFound);
+        let found = self
+            .documents
+            .get(did)
+            .cloned()
+            .ok_or(DidResolutionError::NotFound);
         Box::pin(async move { found })
     }
 }
@@ -197,11 +215,17 @@ pub struct ResolvedDids {
 
 impl ResolvedDids {
     /// Resolves every DID named by the given DID URLs. did:key needs no resolver.
-    pub async fn resolve_all<'a>(resolver: &dyn DidResolver, did_urls: impl IntoIterator<Item = &'a str>) -> Self {
+    pub async fn resolve_all<'a>(
+        resolver: &dyn DidResolver,
+        did_urls: impl IntoIterator<Item = &'a str>,
+    ) -> Self {
         let mut snapshot = Self::default();
         for did_url in did_urls {
             let did = did_of(did_url);
-            if did.starts_with("did:key:") || snapshot.documents.contains_key(did) || snapshot.failures.contains_key(did) {
+            if did.starts_with("did:key:")
+                || snapshot.documents.contains_key(did)
+                || snapshot.failures.contains_key(did)
+            {
                 continue;
             }
             match resolver.resolve(did).await {
@@ -209,7 +233,9 @@ impl ResolvedDids {
                     snapshot.documents.insert(did.to_owned(), document);
                 }
                 Ok(_) => {
-                    let problem = DidResolutionError::InvalidDocument("its id is not the DID asked for".into());
+                    let problem = DidResolutionError::InvalidDocument(
+                        "its id is not the DID asked for".into(),
+                    );
                     snapshot.failures.insert(did.to_owned(), problem);
                 }
                 Err(e) => {
@@ -226,7 +252,8 @@ impl ResolvedDids {
         let mut snapshot = Self::default();
         let did = signer.did();
         if !did.starts_with("did:key:") {
-            let document = single_key_document(did, signer.verification_method(), &signer.public_key());
+            let document =
+                single_key_document(did, signer.verification_method(), &signer.public_key());
             snapshot.documents.insert(did.to_owned(), document);
         }
         snapshot
@@ -234,47 +261,89 @@ impl ResolvedDids {
 
     /// The Ed25519 public key of a verification method, checking that the DID document
     /// authorises it for `relationship` (`assertionMethod` or `authentication`).
-    pub fn public_key(&self, method_url: &str, relationship: &str) -> std::result::Result<VerifyingKey, KeyProblem> {
+    pub fn public_key(
+        &self,
+        method_url: &str,
+        relationship: &str,
+    ) -> std::result::Result<VerifyingKey, KeyProblem> {
         let did = did_of(method_url);
         if let Some(multibase) = did.strip_prefix("did:key:") {
             let expected = format!("{did}#{multibase}");
             if method_url != expected {
-                return Err(KeyProblem::Invalid(format!("did:key method must be {expected}")));
+                return Err(KeyProblem::Invalid(format!(
+                    "did:key method must be {expected}"
+                )));
             }
-            return ed25519_from_multibase(multibase).map_err(|e| KeyProblem::Invalid(e.to_string()));
+            return ed25519_from_multibase(multibase)
+                .map_err(|e| KeyProblem::Invalid(e.to_string()));
         }
         if let Some(failure) = self.failures.get(did) {
             return Err(KeyProblem::Unresolvable(failure.to_string()));
         }
-        let document = self.documents.get(did).ok_or_else(|| KeyProblem::Unresolvable("DID was not resolved".into()))?;
-        let absolute = |id: &str| if id.starts_with('#') { format!("{did}{id}") } else { id.to_owned() };
+        let document = self
+            .documents
+            .get(did)
+            .ok_or_else(|| KeyProblem::Unresolvable("DID was not resolved".into()))?;
+        let absolute = |id: &str| {
+            if id.starts_with('#') {
+                format!("{did}{id}")
+            } else {
+                id.to_owned()
+            }
+        };
         let authorised = document
             .get(relationship)
             .and_then(Value::as_array)
             .map(|entries| {
                 entries.iter().any(|entry| match entry {
                     Value::String(id) => absolute(id) == method_url,
-                    Value::Object(object) => object.get("id").and_then(Value::as_str).map(absolute).as_deref() == Some(method_url),
+                    Value::Object(object) => {
+                        object
+                            .get("id")
+                            .and_then(Value::as_str)
+                            .map(absolute)
+                            .as_deref()
+                            == Some(method_url)
+                    }
                     _ => false,
                 })
             })
             .unwrap_or(false);
         if !authorised {
-            return Err(KeyProblem::Invalid(format!("{method_url} is not authorised for {relationship}")));
+            return Err(KeyProblem::Invalid(format!(
+                "{method_url} is not authorised for {relationship}"
+            )));
         }
-        let embedded = document.get(relationship).and_then(Value::as_array).into_iter().flatten().filter(|e| e.is_object());
-        let listed = document.get("verificationMethod").and_then(Value::as_array).into_iter().flatten();
+        let embedded = document
+            .get(relationship)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter(|e| e.is_object());
+        let listed = document
+            .get("verificationMethod")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten();
         let method = listed
             .chain(embedded)
-            .find(|m| m.get("id").and_then(Value::as_str).map(absolute).as_deref() == Some(method_url))
-            .ok_or_else(|| KeyProblem::Invalid(format!("{method_url} is not in the DID document")))?;
+            .find(|m| {
+                m.get("id").and_then(Value::as_str).map(absolute).as_deref() == Some(method_url)
+            })
+            .ok_or_else(|| {
+                KeyProblem::Invalid(format!("{method_url} is not in the DID document"))
+            })?;
         if method.get("controller").and_then(Value::as_str) != Some(did) {
-            return Err(KeyProblem::Invalid("verification method has another controller".into()));
+            return Err(KeyProblem::Invalid(
+                "verification method has another controller".into(),
+            ));
         }
         let multibase = method
             .get("publicKeyMultibase")
             .and_then(Value::as_str)
-            .ok_or_else(|| KeyProblem::Invalid("verification method has no publicKeyMultibase".into()))?;
+            .ok_or_else(|| {
+                KeyProblem::Invalid("verification method has no publicKeyMultibase".into())
+            })?;
         ed25519_from_multibase(multibase).map_err(|e| KeyProblem::Invalid(e.to_string()))
     }
 }
@@ -300,9 +369,16 @@ impl SsiDidResolver for ResolvedDids {
         if did.method_name() == "key" {
             return ssi::dids::DIDKey.resolve_representation(did, options).await;
         }
-        let document = self.documents.get(did.as_str()).ok_or(SsiResolutionError::NotFound)?;
-        let bytes = serde_json::to_vec(document).map_err(|e| SsiResolutionError::Internal(e.to_string()))?;
-        Ok(SsiOutput::from_content(bytes, Some("application/did+json".to_owned())))
+        let document = self
+            .documents
+            .get(did.as_str())
+            .ok_or(SsiResolutionError::NotFound)?;
+        let bytes = serde_json::to_vec(document)
+            .map_err(|e| SsiResolutionError::Internal(e.to_string()))?;
+        Ok(SsiOutput::from_content(
+            bytes,
+            Some("application/did+json".to_owned()),
+        ))
     }
 }
 
@@ -312,11 +388,26 @@ mod tests {
 
     #[test]
     fn did_web_names_and_locations_round_trip() {
-        assert_eq!(did_web_for_base_url("http://127.0.0.1:8401").unwrap(), "did:web:127.0.0.1%3A8401");
-        assert_eq!(did_web_for_base_url("https://issuer.example.nhs.uk/").unwrap(), "did:web:issuer.example.nhs.uk");
-        assert_eq!(did_web_for_base_url("https://x.nhs.uk/trusts/rj1").unwrap(), "did:web:x.nhs.uk:trusts:rj1");
-        assert_eq!(did_web_document_location("did:web:127.0.0.1%3A8401").unwrap(), "127.0.0.1:8401/.well-known/did.json");
-        assert_eq!(did_web_document_location("did:web:x.nhs.uk:trusts:rj1").unwrap(), "x.nhs.uk/trusts/rj1/did.json");
+        assert_eq!(
+            did_web_for_base_url("http://127.0.0.1:8401").unwrap(),
+            "did:web:127.0.0.1%3A8401"
+        );
+        assert_eq!(
+            did_web_for_base_url("https://issuer.example.nhs.uk/").unwrap(),
+            "did:web:issuer.example.nhs.uk"
+        );
+        assert_eq!(
+            did_web_for_base_url("https://x.nhs.uk/trusts/rj1").unwrap(),
+            "did:web:x.nhs.uk:trusts:rj1"
+        );
+        assert_eq!(
+            did_web_document_location("did:web:127.0.0.1%3A8401").unwrap(),
+            "127.0.0.1:8401/.well-known/did.json"
+        );
+        assert_eq!(
+            did_web_document_location("did:web:x.nhs.uk:trusts:rj1").unwrap(),
+            "x.nhs.uk/trusts/rj1/did.json"
+        );
         assert!(did_web_document_location("did:web:evil.example:..:x").is_err());
         assert!(did_web_document_location("did:key:z6Mk").is_err());
     }
@@ -328,6 +419,8 @@ mod tests {
         assert!(encoded.starts_with("z6Mk"));
         assert_eq!(ed25519_from_multibase(&encoded).unwrap(), key);
         // A P-256 did:key (zDn…) must be refused, not misread.
-        assert!(ed25519_from_multibase("zDnaegE6RR3atJtHKwTRTWHsJ3kNHqFwv7n9YjTgmU7TyfU76").is_err());
+        assert!(
+            ed25519_from_multibase("zDnaegE6RR3atJtHKwTRTWHsJ3kNHqFwv7n9YjTgmU7TyfU76").is_err()
+        );
     }
 }

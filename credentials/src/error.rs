@@ -5,9 +5,15 @@ use thiserror::Error;
 #[derive(Debug, Error)]
 pub enum Error {
     #[error("invalid {kind}: expected {expected}")]
-    InvalidIdentifier { kind: &'static str, expected: &'static str },
+    InvalidIdentifier {
+        kind: &'static str,
+        expected: &'static str,
+    },
     #[error("invalid {regulator} registration number: expected {expected}")]
-    InvalidRegistrationNumber { regulator: &'static str, expected: &'static str },
+    InvalidRegistrationNumber {
+        regulator: &'static str,
+        expected: &'static str,
+    },
     #[error("not a credential: {0}")]
     MalformedCredential(String),
     #[error("not a presentation: {0}")]

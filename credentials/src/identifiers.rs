@@ -92,7 +92,10 @@ impl CareIdentityUuid {
         if pattern.is_match(value) {
             Ok(Self(value.to_owned()))
         } else {
-            Err(Error::InvalidIdentifier { kind: "Care Identity UUID", expected: "the configured pattern" })
+            Err(Error::InvalidIdentifier {
+                kind: "Care Identity UUID",
+                expected: "the configured pattern",
+            })
         }
     }
 }
@@ -130,7 +133,10 @@ impl Regulator {
             "HCPC" => Ok(Regulator::Hcpc),
             "GPhC" => Ok(Regulator::Gphc),
             "GDC" => Ok(Regulator::Gdc),
-            _ => Err(Error::InvalidIdentifier { kind: "regulator", expected: "GMC, NMC, HCPC, GPhC or GDC" }),
+            _ => Err(Error::InvalidIdentifier {
+                kind: "regulator",
+                expected: "GMC, NMC, HCPC, GPhC or GDC",
+            }),
         }
     }
 
@@ -167,12 +173,21 @@ pub struct RegistrationNumber {
 
 impl RegistrationNumber {
     pub fn parse(regulator: Regulator, number: &str) -> Result<Self> {
-        let pattern = Regex::new(regulator.number_pattern())
-            .map_err(|_| Error::InvalidIdentifier { kind: "registration number", expected: "a valid pattern" })?;
+        let pattern =
+            Regex::new(regulator.number_pattern()).map_err(|_| Error::InvalidIdentifier {
+                kind: "registration number",
+                expected: "a valid pattern",
+            })?;
         if pattern.is_match(number) {
-            Ok(Self { regulator, number: number.to_owned() })
+            Ok(Self {
+                regulator,
+                number: number.to_owned(),
+            })
         } else {
-            Err(Error::InvalidRegistrationNumber { regulator: regulator.code(), expected: regulator.number_pattern() })
+            Err(Error::InvalidRegistrationNumber {
+                regulator: regulator.code(),
+                expected: regulator.number_pattern(),
+            })
         }
     }
 }
@@ -183,10 +198,13 @@ mod tests {
 
     #[test]
     fn identifiers_accept_their_format_and_refuse_others() {
-        let cases: &[(&str, bool, fn(&str) -> bool)] = &[
+        type Check = fn(&str) -> bool;
+        let cases: &[(&str, bool, Check)] = &[
             ("966786164588", true, |v| CareIdentityUuid::parse(v).is_ok()),
             ("96678616458", false, |v| CareIdentityUuid::parse(v).is_ok()),
-            ("96678616458a", false, |v| CareIdentityUuid::parse(v).is_ok()),
+            ("96678616458a", false, |v| {
+                CareIdentityUuid::parse(v).is_ok()
+            }),
             ("RJ1", true, |v| OdsCode::parse(v).is_ok()),
             ("R0A", true, |v| OdsCode::parse(v).is_ok()),
             ("rj1", false, |v| OdsCode::parse(v).is_ok()),
@@ -221,7 +239,11 @@ mod tests {
         ];
         for (body, number, ok) in cases {
             let regulator = Regulator::parse(body).unwrap();
-            assert_eq!(RegistrationNumber::parse(regulator, number).is_ok(), ok, "{body} {number}");
+            assert_eq!(
+                RegistrationNumber::parse(regulator, number).is_ok(),
+                ok,
+                "{body} {number}"
+            );
         }
         assert!(Regulator::parse("GOC").is_err());
     }

@@ -10,14 +10,19 @@ use chrono::{DateTime, Utc};
 use ed25519_dalek::{Signer as _, SigningKey, Verifier as _};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
-use ssi::claims::data_integrity::{AnySuite, CryptographicSuite, DataIntegrity, ProofOptions};
 use ssi::claims::data_integrity::suites::EdDsaRdfc2022;
+use ssi::claims::data_integrity::{AnySuite, CryptographicSuite, DataIntegrity, ProofOptions};
 use ssi::claims::vc::v2::syntax::JsonPresentation;
 use ssi::claims::vc::v2::JsonCredential;
-use ssi::claims::{MessageSignatureError, SignatureEnvironment, SignatureError, ValidateProof, VerificationParameters};
+use ssi::claims::{
+    MessageSignatureError, SignatureEnvironment, SignatureError, ValidateProof,
+    VerificationParameters,
+};
 use ssi::dids::DIDResolver as _;
 use ssi::json_ld::ContextLoader;
-use ssi::verification_methods::{MessageSigner, Multikey, ProofPurpose, ReferenceOrOwned, Signer, VerificationMethod};
+use ssi::verification_methods::{
+    MessageSigner, Multikey, ProofPurpose, ReferenceOrOwned, Signer, VerificationMethod,
+};
 
 use crate::catalogue::{xsd_date_time, CredentialKind, CredentialSubject};
 use crate::clock::Clock;
@@ -32,13 +37,17 @@ macro_rules! sign_rdfc {
     ($document:expr, $signer:expr, $purpose:expr, $request:expr, $dids:expr, $loader:expr) => {{
         let method = iref::IriBuf::new($signer.verification_method().to_owned())
             .map_err(|_| Error::InvalidDid($signer.verification_method().to_owned()))?;
-        let mut options: ProofOptions<Multikey, ()> = ProofOptions::from_method(ReferenceOrOwned::Reference(method));
+        let mut options: ProofOptions<Multikey, ()> =
+            ProofOptions::from_method(ReferenceOrOwned::Reference(method));
         options.proof_purpose = $purpose;
         let created = $request.created.unwrap_or_else(Utc::now).fixed_offset();
         options.created = Some(ssi::xsd::DateTimeStamp::from(created).into());
         options.challenge = $request.challenge.clone();
         options.domains = $request.domain.iter().cloned().collect();
-        let environment = SignatureEnvironment { json_ld_loader: $loader, eip712_loader: () };
+        let environment = SignatureEnvironment {
+            json_ld_loader: $loader,
+            eip712_loader: (),
+        };
         let resolver = $dids.into_vm_resolver::<Multikey>();
         let secured = EdDsaRdfc2022
             .sign_with(environment, $document, resolver, $signer, options, ())
@@ -84,7 +93,10 @@ pub struct SigningIdentity {
 
 impl SigningIdentity {
     pub fn new(secret: SigningKey, verification_method: String) -> Self {
-        Self { secret: Arc::new(secret), verification_method }
+        Self {
+            secret: Arc::new(secret),
+            verification_method,
+        }
     }
 
     /// A holder identity on did:key (the method is `did:key:z…#z…`).
@@ -108,7 +120,9 @@ impl SigningIdentity {
 
 impl std::fmt::Debug for SigningIdentity {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SigningIdentity").field("verification_method", &self.verification_method).finish_non_exhaustive()
+        f.debug_struct("SigningIdentity")
+            .field("verification_method", &self.verification_method)
+            .finish_non_exhaustive()
     }
 }
 
@@ -128,7 +142,10 @@ impl MessageSigner<ssi::crypto::algorithm::EdDSA> for Ed25519MessageSigner {
 impl<M: VerificationMethod> Signer<M> for SigningIdentity {
     type MessageSigner = Ed25519MessageSigner;
 
-    async fn for_method(&self, _method: Cow<'_, M>) -> std::result::Result<Option<Self::MessageSigner>, SignatureError> {
+    async fn for_method(
+        &self,
+        _method: Cow<'_, M>,
+    ) -> std::result::Result<Option<Self::MessageSigner>, SignatureError> {
         Ok(Some(Ed25519MessageSigner(self.secret.clone())))
     }
 }
@@ -178,9 +195,16 @@ pub async fn sign_credential_with_contexts(
     let document = without_proof(credential, Error::MalformedCredential)?;
     match suite {
         Cryptosuite::EddsaRdfc2022 => {
-            let typed: JsonCredential =
-                serde_json::from_value(document).map_err(|e| Error::MalformedCredential(e.to_string()))?;
-            sign_rdfc!(typed, signer, ProofPurpose::Assertion, request, dids, loader_with(extra_contexts)?)
+            let typed: JsonCredential = serde_json::from_value(document)
+                .map_err(|e| Error::MalformedCredential(e.to_string()))?;
+            sign_rdfc!(
+                typed,
+                signer,
+                ProofPurpose::Assertion,
+                request,
+                dids,
+                loader_with(extra_contexts)?
+            )
         }
         Cryptosuite::EddsaJcs2022 => sign_jcs(document, signer, "assertionMethod", request),
     }
@@ -197,30 +221,56 @@ pub async fn sign_presentation(
     let document = without_proof(presentation, Error::MalformedPresentation)?;
     match suite {
         Cryptosuite::EddsaRdfc2022 => {
-            let typed: JsonPresentation =
-                serde_json::from_value(document).map_err(|e| Error::MalformedPresentation(e.to_string()))?;
-            sign_rdfc!(typed, signer, ProofPurpose::Authentication, request, dids, loader()?)
+            let typed: JsonPresentation = serde_json::from_value(document)
+                .map_err(|e| Error::MalformedPresentation(e.to_string()))?;
+            sign_rdfc!(
+                typed,
+                signer,
+                ProofPurpose::Authentication,
+                request,
+                dids,
+                loader()?
+            )
         }
         Cryptosuite::EddsaJcs2022 => sign_jcs(document, signer, "authentication", request),
     }
 }
 
 fn without_proof(document: &Value, malformed: fn(String) -> Error) -> Result<Value> {
-    let mut object = document.as_object().cloned().ok_or_else(|| malformed("not a JSON object".into()))?;
+    let mut object = document
+        .as_object()
+        .cloned()
+        .ok_or_else(|| malformed("not a JSON object".into()))?;
     if object.remove("proof").is_some() {
-        return Err(malformed("already has a proof; we add proofs only to unsecured documents".into()));
+        return Err(malformed(
+            "already has a proof; we add proofs only to unsecured documents".into(),
+        ));
     }
     Ok(Value::Object(object))
 }
 
 /// eddsa-jcs-2022 (EdDSA Cryptosuites §3.3). Written here because ssi 0.16 has no JCS suite;
 /// the pipeline is the same as rdfc with RFC 8785 canonical JSON in place of RDFC-1.0.
-fn sign_jcs(mut document: Value, signer: &SigningIdentity, purpose: &str, request: &ProofRequest) -> Result<Value> {
+fn sign_jcs(
+    mut document: Value,
+    signer: &SigningIdentity,
+    purpose: &str,
+    request: &ProofRequest,
+) -> Result<Value> {
     let mut proof = Map::new();
     proof.insert("type".into(), "DataIntegrityProof".into());
-    proof.insert("cryptosuite".into(), Cryptosuite::EddsaJcs2022.name().into());
-    proof.insert("created".into(), xsd_date_time(&request.created.unwrap_or_else(Utc::now)).into());
-    proof.insert("verificationMethod".into(), signer.verification_method().into());
+    proof.insert(
+        "cryptosuite".into(),
+        Cryptosuite::EddsaJcs2022.name().into(),
+    );
+    proof.insert(
+        "created".into(),
+        xsd_date_time(&request.created.unwrap_or_else(Utc::now)).into(),
+    );
+    proof.insert(
+        "verificationMethod".into(),
+        signer.verification_method().into(),
+    );
     proof.insert("proofPurpose".into(), purpose.into());
     if let Some(challenge) = &request.challenge {
         proof.insert("challenge".into(), challenge.clone().into());
@@ -233,7 +283,10 @@ fn sign_jcs(mut document: Value, signer: &SigningIdentity, purpose: &str, reques
     }
     let hash = jcs_hash(&Value::Object(proof.clone()), &document)?;
     let signature = signer.secret.sign(&hash);
-    proof.insert("proofValue".into(), multibase::encode(multibase::Base::Base58Btc, signature.to_bytes()).into());
+    proof.insert(
+        "proofValue".into(),
+        multibase::encode(multibase::Base::Base58Btc, signature.to_bytes()).into(),
+    );
     proof.remove("@context");
     document["proof"] = Value::Object(proof);
     Ok(document)
@@ -244,15 +297,18 @@ pub async fn rdfc_canonical_nquads(document: &Value, loader: &ContextLoader) -> 
     use ssi::json_ld::syntax::Parse as _;
     use ssi::json_ld::{CompactJsonLd, Expandable};
     use ssi::rdf::{AnyLdEnvironment, LdEnvironment};
-    let text = serde_json::to_string(document).map_err(|e| Error::MalformedCredential(e.to_string()))?;
-    let (parsed, _) =
-        ssi::json_ld::syntax::Value::parse_str(&text).map_err(|e| Error::MalformedCredential(e.to_string()))?;
+    let text =
+        serde_json::to_string(document).map_err(|e| Error::MalformedCredential(e.to_string()))?;
+    let (parsed, _) = ssi::json_ld::syntax::Value::parse_str(&text)
+        .map_err(|e| Error::MalformedCredential(e.to_string()))?;
     let mut environment = LdEnvironment::default();
     let expanded = CompactJsonLd(parsed)
         .expand_with(&mut environment, loader)
         .await
         .map_err(|e| Error::MalformedCredential(e.to_string()))?;
-    let lines = environment.canonical_form_of(&expanded).map_err(|e| Error::MalformedCredential(e.to_string()))?;
+    let lines = environment
+        .canonical_form_of(&expanded)
+        .map_err(|e| Error::MalformedCredential(e.to_string()))?;
     Ok(lines.concat())
 }
 
@@ -264,10 +320,10 @@ pub fn rdfc_hash_data(canonical_config: &str, canonical_document: &str) -> Vec<u
 }
 
 fn jcs_hash(proof_config: &Value, document: &Value) -> Result<Vec<u8>> {
-    let canonical_config =
-        serde_json_canonicalizer::to_vec(proof_config).map_err(|e| Error::Signing(format!("JCS: {e}")))?;
-    let canonical_document =
-        serde_json_canonicalizer::to_vec(document).map_err(|e| Error::Signing(format!("JCS: {e}")))?;
+    let canonical_config = serde_json_canonicalizer::to_vec(proof_config)
+        .map_err(|e| Error::Signing(format!("JCS: {e}")))?;
+    let canonical_document = serde_json_canonicalizer::to_vec(document)
+        .map_err(|e| Error::Signing(format!("JCS: {e}")))?;
     let mut hash = Sha256::digest(&canonical_config).to_vec();
     hash.extend_from_slice(&Sha256::digest(&canonical_document));
     Ok(hash)
@@ -286,7 +342,12 @@ pub struct VerificationEnvironment<'a> {
 
 impl<'a> VerificationEnvironment<'a> {
     pub fn new(dids: &'a ResolvedDids, clock: &'a dyn Clock) -> Self {
-        Self { dids, clock, extra_contexts: Vec::new(), issuer_binding: true }
+        Self {
+            dids,
+            clock,
+            extra_contexts: Vec::new(),
+            issuer_binding: true,
+        }
     }
 }
 
@@ -340,14 +401,22 @@ fn has_type(document: &Value, wanted: &str) -> bool {
     }
 }
 
-fn check_envelope(document: &Value, wanted_type: &str, malformed: fn(String) -> Error) -> Result<()> {
-    let object = document.as_object().ok_or_else(|| malformed("not a JSON object".into()))?;
+fn check_envelope(
+    document: &Value,
+    wanted_type: &str,
+    malformed: fn(String) -> Error,
+) -> Result<()> {
+    let object = document
+        .as_object()
+        .ok_or_else(|| malformed("not a JSON object".into()))?;
     let first_context = match object.get("@context") {
         Some(Value::Array(contexts)) => contexts.first().and_then(Value::as_str),
         _ => None,
     };
     if first_context != Some(VC_V2_CONTEXT_URL) {
-        return Err(malformed(format!("@context must be an array starting with {VC_V2_CONTEXT_URL}")));
+        return Err(malformed(format!(
+            "@context must be an array starting with {VC_V2_CONTEXT_URL}"
+        )));
     }
     if !has_type(document, wanted_type) {
         return Err(malformed(format!("type must include {wanted_type}")));
@@ -357,10 +426,24 @@ fn check_envelope(document: &Value, wanted_type: &str, malformed: fn(String) -> 
 
 /// Verifies a credential: structure, key, proof, validity period, schema and type rules,
 /// each a separate entry of the verdict. `Err` only when the input is not a credential at all.
-pub async fn verify_credential(credential: &Value, env: &VerificationEnvironment<'_>) -> Result<Verdict> {
-    check_envelope(credential, "VerifiableCredential", Error::MalformedCredential)?;
+pub async fn verify_credential(
+    credential: &Value,
+    env: &VerificationEnvironment<'_>,
+) -> Result<Verdict> {
+    check_envelope(
+        credential,
+        "VerifiableCredential",
+        Error::MalformedCredential,
+    )?;
     let mut verdict = Verdict::default();
-    verify_proof(credential, "assertionMethod", env, &mut verdict, ProofTarget::Credential).await;
+    verify_proof(
+        credential,
+        "assertionMethod",
+        env,
+        &mut verdict,
+        ProofTarget::Credential,
+    )
+    .await;
     check_validity_period(credential, env.clock.now(), &mut verdict);
     check_schemas(credential, &mut verdict);
     check_type_rules(credential, &mut verdict);
@@ -374,17 +457,40 @@ pub async fn verify_presentation(
     expected: &PresentationExpectations,
     env: &VerificationEnvironment<'_>,
 ) -> Result<PresentationVerdict> {
-    check_envelope(presentation, "VerifiablePresentation", Error::MalformedPresentation)?;
+    check_envelope(
+        presentation,
+        "VerifiablePresentation",
+        Error::MalformedPresentation,
+    )?;
     let mut own = Verdict::default();
-    verify_proof(presentation, "authentication", env, &mut own, ProofTarget::Presentation).await;
+    verify_proof(
+        presentation,
+        "authentication",
+        env,
+        &mut own,
+        ProofTarget::Presentation,
+    )
+    .await;
     let proof = proofs_of(presentation).into_iter().next();
-    own.record(CheckName::Challenge, compare_challenge(proof, expected.challenge.as_deref()));
-    own.record(CheckName::Domain, compare_domain(proof, expected.domain.as_deref()));
+    own.record(
+        CheckName::Challenge,
+        compare_challenge(proof, expected.challenge.as_deref()),
+    );
+    own.record(
+        CheckName::Domain,
+        compare_domain(proof, expected.domain.as_deref()),
+    );
 
     let credentials = embedded_credentials(presentation);
     let holder = holder_of(presentation);
-    let signer_did = proof.and_then(|p| p.get("verificationMethod")).and_then(Value::as_str).map(did_of);
-    own.record(CheckName::HolderBinding, check_holder_binding(holder.as_deref(), signer_did, &credentials));
+    let signer_did = proof
+        .and_then(|p| p.get("verificationMethod"))
+        .and_then(Value::as_str)
+        .map(did_of);
+    own.record(
+        CheckName::HolderBinding,
+        check_holder_binding(holder.as_deref(), signer_did, &credentials),
+    );
 
     let mut credential_verdicts = Vec::with_capacity(credentials.len());
     for credential in &credentials {
@@ -409,10 +515,16 @@ pub async fn verify_presentation(
             .filter(|(_, v)| !v.verified())
             .map(|(i, _)| i.to_string())
             .collect();
-        Outcome::Failed(format!("credential(s) at index {} did not verify", bad.join(", ")))
+        Outcome::Failed(format!(
+            "credential(s) at index {} did not verify",
+            bad.join(", ")
+        ))
     };
     own.record(CheckName::Credentials, credentials_outcome);
-    Ok(PresentationVerdict { presentation: own, credentials: credential_verdicts })
+    Ok(PresentationVerdict {
+        presentation: own,
+        credentials: credential_verdicts,
+    })
 }
 
 #[derive(Clone, Copy)]
@@ -437,21 +549,40 @@ async fn verify_proof(
         [one] => *one,
         _ => {
             // Proof sets are allowed by Data Integrity; we issue one proof and accept one.
-            verdict.record(CheckName::Structure, Outcome::Failed("more than one proof is not accepted".into()));
+            verdict.record(
+                CheckName::Structure,
+                Outcome::Failed("more than one proof is not accepted".into()),
+            );
             return;
         }
     };
-    let suite = proof.get("cryptosuite").and_then(Value::as_str).and_then(Cryptosuite::from_name);
-    let (Some(suite), Some("DataIntegrityProof")) = (suite, proof.get("type").and_then(Value::as_str)) else {
-        verdict.record(CheckName::Structure, Outcome::Failed("proof is not a DataIntegrityProof with eddsa-rdfc-2022 or eddsa-jcs-2022".into()));
+    let suite = proof
+        .get("cryptosuite")
+        .and_then(Value::as_str)
+        .and_then(Cryptosuite::from_name);
+    let (Some(suite), Some("DataIntegrityProof")) =
+        (suite, proof.get("type").and_then(Value::as_str))
+    else {
+        verdict.record(
+            CheckName::Structure,
+            Outcome::Failed(
+                "proof is not a DataIntegrityProof with eddsa-rdfc-2022 or eddsa-jcs-2022".into(),
+            ),
+        );
         return;
     };
     if proof.get("proofPurpose").and_then(Value::as_str) != Some(relationship) {
-        verdict.record(CheckName::Structure, Outcome::Failed(format!("proofPurpose must be {relationship}")));
+        verdict.record(
+            CheckName::Structure,
+            Outcome::Failed(format!("proofPurpose must be {relationship}")),
+        );
         return;
     }
     let Some(method) = proof.get("verificationMethod").and_then(Value::as_str) else {
-        verdict.record(CheckName::Structure, Outcome::Failed("proof has no verificationMethod".into()));
+        verdict.record(
+            CheckName::Structure,
+            Outcome::Failed("proof has no verificationMethod".into()),
+        );
         return;
     };
     verdict.record(CheckName::Structure, Outcome::Passed);
@@ -459,8 +590,14 @@ async fn verify_proof(
         let issuer = issuer_of(document);
         if issuer.as_deref() != Some(did_of(method)) {
             // A valid signature by someone else's key says nothing about the issuer's claims.
-            verdict.record(CheckName::KeyResolution, Outcome::Failed("signed with a key that is not the issuer's".into()));
-            verdict.record(CheckName::Proof, Outcome::Failed("the proof is not the issuer's".into()));
+            verdict.record(
+                CheckName::KeyResolution,
+                Outcome::Failed("signed with a key that is not the issuer's".into()),
+            );
+            verdict.record(
+                CheckName::Proof,
+                Outcome::Failed("the proof is not the issuer's".into()),
+            );
             return;
         }
     }
@@ -470,13 +607,22 @@ async fn verify_proof(
             key
         }
         Err(KeyProblem::Unresolvable(why)) => {
-            verdict.record(CheckName::KeyResolution, Outcome::CouldNotCheck(why.clone()));
-            verdict.record(CheckName::Proof, Outcome::CouldNotCheck(format!("the key could not be resolved: {why}")));
+            verdict.record(
+                CheckName::KeyResolution,
+                Outcome::CouldNotCheck(why.clone()),
+            );
+            verdict.record(
+                CheckName::Proof,
+                Outcome::CouldNotCheck(format!("the key could not be resolved: {why}")),
+            );
             return;
         }
         Err(KeyProblem::Invalid(why)) => {
             verdict.record(CheckName::KeyResolution, Outcome::Failed(why));
-            verdict.record(CheckName::Proof, Outcome::Failed("signed with a key its controller does not authorise".into()));
+            verdict.record(
+                CheckName::Proof,
+                Outcome::Failed("signed with a key its controller does not authorise".into()),
+            );
             return;
         }
     };
@@ -487,20 +633,42 @@ async fn verify_proof(
     verdict.record(CheckName::Proof, outcome);
 }
 
-async fn verify_rdfc(document: &Value, env: &VerificationEnvironment<'_>, target: ProofTarget) -> Outcome {
+async fn verify_rdfc(
+    document: &Value,
+    env: &VerificationEnvironment<'_>,
+    target: ProofTarget,
+) -> Outcome {
     let loader = match loader_with(env.extra_contexts.clone()) {
         Ok(loader) => loader,
         Err(e) => return Outcome::CouldNotCheck(e.to_string()),
     };
-    let params = VerificationParameters::from_resolver(env.dids.clone().into_vm_resolver::<AnyMethodForSuite>())
-        .with_json_ld_loader(loader);
+    let params = VerificationParameters::from_resolver(
+        env.dids.clone().into_vm_resolver::<AnyMethodForSuite>(),
+    )
+    .with_json_ld_loader(loader);
     let result = match target {
-        ProofTarget::Credential => match serde_json::from_value::<DataIntegrity<JsonCredential, AnySuite>>(document.clone()) {
-            Ok(secured) => secured.proofs.validate_proof(&params, &secured.claims).await,
+        ProofTarget::Credential => match serde_json::from_value::<
+            DataIntegrity<JsonCredential, AnySuite>,
+        >(document.clone())
+        {
+            Ok(secured) => {
+                secured
+                    .proofs
+                    .validate_proof(&params, &secured.claims)
+                    .await
+            }
             Err(e) => return Outcome::Failed(format!("not a Data Integrity credential: {e}")),
         },
-        ProofTarget::Presentation => match serde_json::from_value::<DataIntegrity<JsonPresentation, AnySuite>>(document.clone()) {
-            Ok(secured) => secured.proofs.validate_proof(&params, &secured.claims).await,
+        ProofTarget::Presentation => match serde_json::from_value::<
+            DataIntegrity<JsonPresentation, AnySuite>,
+        >(document.clone())
+        {
+            Ok(secured) => {
+                secured
+                    .proofs
+                    .validate_proof(&params, &secured.claims)
+                    .await
+            }
             Err(e) => return Outcome::Failed(format!("not a Data Integrity presentation: {e}")),
         },
     };
@@ -530,7 +698,10 @@ fn verify_jcs(document: &Value, proof: &Value, key: &ed25519_dalek::VerifyingKey
         return Outcome::Failed("proof is not an object".into());
     };
     let mut config = proof_object.clone();
-    let Some(proof_value) = config.remove("proofValue").and_then(|v| v.as_str().map(str::to_owned)) else {
+    let Some(proof_value) = config
+        .remove("proofValue")
+        .and_then(|v| v.as_str().map(str::to_owned))
+    else {
         return Outcome::Failed("proof has no proofValue".into());
     };
     let mut unsecured = document.clone();
@@ -559,10 +730,14 @@ fn verify_jcs(document: &Value, proof: &Value, key: &ed25519_dalek::VerifyingKey
         Err(e) => return Outcome::Failed(e.to_string()),
     };
     let signature = match multibase::decode(&proof_value) {
-        Ok((multibase::Base::Base58Btc, bytes)) => match ed25519_dalek::Signature::from_slice(&bytes) {
-            Ok(signature) => signature,
-            Err(_) => return Outcome::Failed("proofValue is not a 64-byte Ed25519 signature".into()),
-        },
+        Ok((multibase::Base::Base58Btc, bytes)) => {
+            match ed25519_dalek::Signature::from_slice(&bytes) {
+                Ok(signature) => signature,
+                Err(_) => {
+                    return Outcome::Failed("proofValue is not a 64-byte Ed25519 signature".into())
+                }
+            }
+        }
         _ => return Outcome::Failed("proofValue is not base58btc multibase".into()),
     };
     match key.verify(&hash, &signature) {
@@ -572,7 +747,10 @@ fn verify_jcs(document: &Value, proof: &Value, key: &ed25519_dalek::VerifyingKey
 }
 
 fn parse_instant(value: &Value) -> Option<DateTime<Utc>> {
-    value.as_str().and_then(|s| DateTime::parse_from_rfc3339(s).ok()).map(|d| d.with_timezone(&Utc))
+    value
+        .as_str()
+        .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+        .map(|d| d.with_timezone(&Utc))
 }
 
 fn check_validity_period(credential: &Value, now: DateTime<Utc>, verdict: &mut Verdict) {
@@ -582,7 +760,9 @@ fn check_validity_period(credential: &Value, now: DateTime<Utc>, verdict: &mut V
         None => Outcome::NotApplicable,
         Some(raw) => match parse_instant(raw) {
             None => Outcome::Failed("validFrom is not an XML Schema dateTimeStamp".into()),
-            Some(from) if from > now => Outcome::Failed(format!("not valid until {}", xsd_date_time(&from))),
+            Some(from) if from > now => {
+                Outcome::Failed(format!("not valid until {}", xsd_date_time(&from)))
+            }
             Some(_) => Outcome::Passed,
         },
     };
@@ -590,8 +770,14 @@ fn check_validity_period(credential: &Value, now: DateTime<Utc>, verdict: &mut V
         None => Outcome::NotApplicable,
         Some(raw) => match parse_instant(raw) {
             None => Outcome::Failed("validUntil is not an XML Schema dateTimeStamp".into()),
-            Some(until) if until < now => Outcome::Failed(format!("expired at {}", xsd_date_time(&until))),
-            Some(until) if from.and_then(parse_instant).is_some_and(|from| from > until) => {
+            Some(until) if until < now => {
+                Outcome::Failed(format!("expired at {}", xsd_date_time(&until)))
+            }
+            Some(until)
+                if from
+                    .and_then(parse_instant)
+                    .is_some_and(|from| from > until) =>
+            {
                 Outcome::Failed("validUntil is before validFrom".into())
             }
             Some(_) => Outcome::Passed,
@@ -612,9 +798,14 @@ fn check_schemas(credential: &Value, verdict: &mut Verdict) {
     };
     for schema in schemas {
         let id = schema.get("id").and_then(Value::as_str).unwrap_or_default();
-        let outcome = match (schema.get("type").and_then(Value::as_str), kind_of_schema_url(id)) {
+        let outcome = match (
+            schema.get("type").and_then(Value::as_str),
+            kind_of_schema_url(id),
+        ) {
             (Some("JsonSchema"), Some(kind)) => validate_against_schema(credential, kind),
-            (Some("JsonSchema"), None) => Outcome::CouldNotCheck(format!("schema {id} is not one we hold (schemas are never fetched)")),
+            (Some("JsonSchema"), None) => Outcome::CouldNotCheck(format!(
+                "schema {id} is not one we hold (schemas are never fetched)"
+            )),
             _ => Outcome::CouldNotCheck("credentialSchema type is not JsonSchema".into()),
         };
         verdict.record(CheckName::CredentialSchema, outcome);
@@ -631,8 +822,11 @@ pub fn validate_against_schema(credential: &Value, kind: CredentialKind) -> Outc
         Ok(validator) => validator,
         Err(e) => return Outcome::CouldNotCheck(format!("embedded schema is invalid: {e}")),
     };
-    let problems: Vec<String> =
-        validator.iter_errors(credential).take(5).map(|e| format!("{} at {}", e, e.instance_path)).collect();
+    let problems: Vec<String> = validator
+        .iter_errors(credential)
+        .take(5)
+        .map(|e| format!("{} at {}", e, e.instance_path))
+        .collect();
     if problems.is_empty() {
         Outcome::Passed
     } else {
@@ -650,15 +844,23 @@ fn check_type_rules(credential: &Value, verdict: &mut Verdict) {
             Ok(_) => Outcome::Passed,
             Err(e) => Outcome::Failed(e.to_string()),
         },
-        _ => Outcome::Failed(format!("a {} has exactly one credentialSubject object", kind.type_name())),
+        _ => Outcome::Failed(format!(
+            "a {} has exactly one credentialSubject object",
+            kind.type_name()
+        )),
     };
     verdict.record(CheckName::TypeRules, outcome);
 }
 
 fn compare_challenge(proof: Option<&Value>, expected: Option<&str>) -> Outcome {
-    let actual = proof.and_then(|p| p.get("challenge")).and_then(Value::as_str);
+    let actual = proof
+        .and_then(|p| p.get("challenge"))
+        .and_then(Value::as_str);
     match (expected, actual) {
-        (None, _) => Outcome::Failed("the verifier named no expected challenge; presentations are accepted only against one".into()),
+        (None, _) => Outcome::Failed(
+            "the verifier named no expected challenge; presentations are accepted only against one"
+                .into(),
+        ),
         (Some(e), Some(a)) if e == a => Outcome::Passed,
         (Some(_), Some(_)) => Outcome::Failed("challenge does not match the one issued".into()),
         (Some(_), None) => Outcome::Failed("proof has no challenge".into()),
@@ -698,13 +900,20 @@ fn holder_of(presentation: &Value) -> Option<String> {
 
 fn subject_ids(credential: &Value) -> Vec<Option<&str>> {
     match credential.get("credentialSubject") {
-        Some(Value::Array(subjects)) => subjects.iter().map(|s| s.get("id").and_then(Value::as_str)).collect(),
+        Some(Value::Array(subjects)) => subjects
+            .iter()
+            .map(|s| s.get("id").and_then(Value::as_str))
+            .collect(),
         Some(subject) => vec![subject.get("id").and_then(Value::as_str)],
         None => vec![None],
     }
 }
 
-fn check_holder_binding(holder: Option<&str>, signer_did: Option<&str>, credentials: &[&Value]) -> Outcome {
+fn check_holder_binding(
+    holder: Option<&str>,
+    signer_did: Option<&str>,
+    credentials: &[&Value],
+) -> Outcome {
     let Some(holder) = holder else {
         return Outcome::Failed("presentation names no holder".into());
     };
@@ -713,7 +922,9 @@ fn check_holder_binding(holder: Option<&str>, signer_did: Option<&str>, credenti
     }
     for (index, credential) in credentials.iter().enumerate() {
         if subject_ids(credential).iter().any(|id| *id != Some(holder)) {
-            return Outcome::Failed(format!("the holder is not the subject of credential {index}"));
+            return Outcome::Failed(format!(
+                "the holder is not the subject of credential {index}"
+            ));
         }
     }
     Outcome::Passed

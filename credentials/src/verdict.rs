@@ -62,21 +62,35 @@ impl Verdict {
     /// True only when every check passed or did not apply.
     pub fn verified(&self) -> bool {
         !self.checks.is_empty()
-            && self.checks.iter().all(|c| matches!(c.outcome, Outcome::Passed | Outcome::NotApplicable))
+            && self
+                .checks
+                .iter()
+                .all(|c| matches!(c.outcome, Outcome::Passed | Outcome::NotApplicable))
     }
 
     /// True when nothing failed but something could not be checked.
     pub fn inconclusive(&self) -> bool {
-        !self.checks.iter().any(|c| matches!(c.outcome, Outcome::Failed(_)))
-            && self.checks.iter().any(|c| matches!(c.outcome, Outcome::CouldNotCheck(_)))
+        !self
+            .checks
+            .iter()
+            .any(|c| matches!(c.outcome, Outcome::Failed(_)))
+            && self
+                .checks
+                .iter()
+                .any(|c| matches!(c.outcome, Outcome::CouldNotCheck(_)))
     }
 
     pub fn outcome_of(&self, name: CheckName) -> Option<&Outcome> {
-        self.checks.iter().find(|c| c.name == name).map(|c| &c.outcome)
+        self.checks
+            .iter()
+            .find(|c| c.name == name)
+            .map(|c| &c.outcome)
     }
 
     pub fn failures(&self) -> impl Iterator<Item = &Check> {
-        self.checks.iter().filter(|c| matches!(c.outcome, Outcome::Failed(_) | Outcome::CouldNotCheck(_)))
+        self.checks
+            .iter()
+            .filter(|c| matches!(c.outcome, Outcome::Failed(_) | Outcome::CouldNotCheck(_)))
     }
 }
 

@@ -31,8 +31,12 @@ pub fn schema_document(kind: CredentialKind) -> &'static str {
         CredentialKind::CareIdentity => include_str!("../assets/schemas/care-identity-v1.json"),
         CredentialKind::Employment => include_str!("../assets/schemas/employment-v1.json"),
         CredentialKind::Role => include_str!("../assets/schemas/role-v1.json"),
-        CredentialKind::ProfessionalRegistration => include_str!("../assets/schemas/professional-registration-v1.json"),
-        CredentialKind::EmploymentChecks => include_str!("../assets/schemas/employment-checks-v1.json"),
+        CredentialKind::ProfessionalRegistration => {
+            include_str!("../assets/schemas/professional-registration-v1.json")
+        }
+        CredentialKind::EmploymentChecks => {
+            include_str!("../assets/schemas/employment-checks-v1.json")
+        }
         CredentialKind::Smartcard => include_str!("../assets/schemas/smartcard-v1.json"),
         CredentialKind::RemoteSigning => include_str!("../assets/schemas/remote-signing-v1.json"),
     }
@@ -40,16 +44,27 @@ pub fn schema_document(kind: CredentialKind) -> &'static str {
 
 /// The kind whose schema lives at this URL, if it is one of ours.
 pub fn kind_of_schema_url(url: &str) -> Option<CredentialKind> {
-    CredentialKind::ALL.into_iter().find(|k| schema_url(*k) == url)
+    CredentialKind::ALL
+        .into_iter()
+        .find(|k| schema_url(*k) == url)
 }
 
 /// Every JSON-LD context a credential or presentation of ours may use: the W3C ones and
 /// ours. A document naming any other context is refused (the loader knows no other).
 pub fn pinned_contexts() -> HashMap<String, String> {
     HashMap::from([
-        (VC_V2_CONTEXT_URL.to_owned(), ssi_contexts::CREDENTIALS_V2.to_owned()),
-        (DATA_INTEGRITY_V2_CONTEXT_URL.to_owned(), ssi_contexts::W3ID_DATA_INTEGRITY_V2.to_owned()),
-        (MULTIKEY_V1_CONTEXT_URL.to_owned(), ssi_contexts::W3ID_MULTIKEY_V1.to_owned()),
+        (
+            VC_V2_CONTEXT_URL.to_owned(),
+            ssi_contexts::CREDENTIALS_V2.to_owned(),
+        ),
+        (
+            DATA_INTEGRITY_V2_CONTEXT_URL.to_owned(),
+            ssi_contexts::W3ID_DATA_INTEGRITY_V2.to_owned(),
+        ),
+        (
+            MULTIKEY_V1_CONTEXT_URL.to_owned(),
+            ssi_contexts::W3ID_MULTIKEY_V1.to_owned(),
+        ),
         (CONTEXT_URL.to_owned(), CONTEXT_DOCUMENT.to_owned()),
     ])
 }

@@ -5,8 +5,8 @@ use std::path::PathBuf;
 
 use credentials::did::{did_web_document, ResolvedDids};
 use credentials::securing::{
-    sign_credential, sign_presentation, verify_credential, verify_presentation, Cryptosuite, PresentationExpectations,
-    ProofRequest, SigningIdentity, VerificationEnvironment,
+    sign_credential, sign_presentation, verify_credential, verify_presentation, Cryptosuite,
+    PresentationExpectations, ProofRequest, SigningIdentity, VerificationEnvironment,
 };
 use credentials::{CheckName, CredentialKind, FixedClock, Outcome, PinnedDidDocuments, Verdict};
 use serde_json::{json, Value};
@@ -16,7 +16,10 @@ const ISSUER_DID: &str = "did:web:127.0.0.1%3A8401";
 fn issuer() -> (SigningIdentity, Value) {
     let key = ed25519_dalek::SigningKey::from_bytes(&[1u8; 32]);
     let document = did_web_document(ISSUER_DID, &key.verifying_key());
-    (SigningIdentity::new(key, format!("{ISSUER_DID}#key-1")), document)
+    (
+        SigningIdentity::new(key, format!("{ISSUER_DID}#key-1")),
+        document,
+    )
 }
 
 fn holder() -> SigningIdentity {
@@ -24,8 +27,10 @@ fn holder() -> SigningIdentity {
 }
 
 fn example(kind: CredentialKind, holder: &SigningIdentity) -> Value {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("assets/schema-examples/{}.json", kind.slug()));
-    let mut credential: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join(format!("assets/schema-examples/{}.json", kind.slug()));
+    let mut credential: Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     credential["credentialSubject"]["id"] = holder.did().into();
     credential
 }
@@ -55,12 +60,20 @@ async fn every_type_signs_and_verifies_with_both_suites() {
     for kind in CredentialKind::ALL {
         for suite in [Cryptosuite::EddsaRdfc2022, Cryptosuite::EddsaJcs2022] {
             let unsigned = example(kind, &holder());
-            let signed = sign_credential(&unsigned, &issuer, suite, &ProofRequest::default()).await.unwrap();
+            let signed = sign_credential(&unsigned, &issuer, suite, &ProofRequest::default())
+                .await
+                .unwrap();
             assert_eq!(signed["proof"]["cryptosuite"], suite.name());
             let verdict = verify(&signed, &dids).await;
             assert!(verdict.verified(), "{kind:?} {suite:?}: {verdict:#?}");
-            assert_eq!(verdict.outcome_of(CheckName::CredentialSchema), Some(&Outcome::Passed));
-            assert_eq!(verdict.outcome_of(CheckName::TypeRules), Some(&Outcome::Passed));
+            assert_eq!(
+                verdict.outcome_of(CheckName::CredentialSchema),
+                Some(&Outcome::Passed)
+            );
+            assert_eq!(
+                verdict.outcome_of(CheckName::TypeRules),
+                Some(&Outcome::Passed)
+            );
         }
     }
 }
@@ -75,10 +88,17 @@ async fn broken_credentials_get_the_right_verdict() {
     let dids = snapshot(&[did_document]).await;
     let unsigned = example(CredentialKind::Employment, &holder());
     for suite in [Cryptosuite::EddsaRdfc2022, Cryptosuite::EddsaJcs2022] {
-        let signed = sign_credential(&unsigned, &issuer, suite, &ProofRequest::default()).await.unwrap();
-        let other = sign_credential(&example(CredentialKind::Role, &holder()), &issuer, suite, &ProofRequest::default())
+        let signed = sign_credential(&unsigned, &issuer, suite, &ProofRequest::default())
             .await
             .unwrap();
+        let other = sign_credential(
+            &example(CredentialKind::Role, &holder()),
+            &issuer,
+            suite,
+            &ProofRequest::default(),
+        )
+        .await
+        .unwrap();
         let stranger = SigningIdentity::did_key(ed25519_dalek::SigningKey::from_bytes(&[9u8; 32]));
 
         let mut tampered = signed.clone();
@@ -87,26 +107,46 @@ async fn broken_credentials_get_the_right_verdict() {
         added_term["credentialSubject"]["favouriteColour"] = "green".into();
         let mut swapped_proof = signed.clone();
         swapped_proof["proof"] = other["proof"].clone();
-        let wrong_key = sign_credential(&unsigned, &stranger, suite, &ProofRequest::default()).await.unwrap();
+        let wrong_key = sign_credential(&unsigned, &stranger, suite, &ProofRequest::default())
+            .await
+            .unwrap();
         let mut unknown_context = signed.clone();
-        unknown_context["@context"].as_array_mut().unwrap().push("https://example.org/unknown/v1".into());
+        unknown_context["@context"]
+            .as_array_mut()
+            .unwrap()
+            .push("https://example.org/unknown/v1".into());
         let mut unresolvable = unsigned.clone();
         unresolvable["issuer"]["id"] = "did:web:nowhere.example".into();
         let unresolvable_issuer = SigningIdentity::new(
             ed25519_dalek::SigningKey::from_bytes(&[1u8; 32]),
             "did:web:nowhere.example#key-1".into(),
         );
-        let unresolvable = sign_credential(&unresolvable, &unresolvable_issuer, suite, &ProofRequest::default()).await.unwrap();
+        let unresolvable = sign_credential(
+            &unresolvable,
+            &unresolvable_issuer,
+            suite,
+            &ProofRequest::default(),
+        )
+        .await
+        .unwrap();
         let mut expired = unsigned.clone();
         expired["validUntil"] = "2026-01-01T00:00:00Z".into();
-        let expired = sign_credential(&expired, &issuer, suite, &ProofRequest::default()).await.unwrap();
+        let expired = sign_credential(&expired, &issuer, suite, &ProofRequest::default())
+            .await
+            .unwrap();
         let mut not_yet = unsigned.clone();
         not_yet["validFrom"] = "2030-01-01T00:00:00Z".into();
-        let not_yet = sign_credential(&not_yet, &issuer, suite, &ProofRequest::default()).await.unwrap();
+        let not_yet = sign_credential(&not_yet, &issuer, suite, &ProofRequest::default())
+            .await
+            .unwrap();
 
         let cases: Vec<(&str, Value, CheckName)> = vec![
             ("tampered value", tampered, CheckName::Proof),
-            ("added undefined term", added_term, CheckName::CredentialSchema),
+            (
+                "added undefined term",
+                added_term,
+                CheckName::CredentialSchema,
+            ),
             ("swapped proof", swapped_proof, CheckName::Proof),
             ("wrong key", wrong_key, CheckName::KeyResolution),
             ("expired", expired, CheckName::ValidUntil),
@@ -119,12 +159,21 @@ async fn broken_credentials_get_the_right_verdict() {
         }
 
         let verdict = verify(&unknown_context, &dids).await;
-        assert!(!verdict.verified(), "{suite:?} unknown context: {verdict:#?}");
+        assert!(
+            !verdict.verified(),
+            "{suite:?} unknown context: {verdict:#?}"
+        );
 
         let verdict = verify(&unresolvable, &dids).await;
         assert!(!verdict.verified());
-        assert!(verdict.inconclusive(), "{suite:?} an unresolvable DID is 'could not check': {verdict:#?}");
-        assert!(matches!(verdict.outcome_of(CheckName::KeyResolution), Some(Outcome::CouldNotCheck(_))));
+        assert!(
+            verdict.inconclusive(),
+            "{suite:?} an unresolvable DID is 'could not check': {verdict:#?}"
+        );
+        assert!(matches!(
+            verdict.outcome_of(CheckName::KeyResolution),
+            Some(Outcome::CouldNotCheck(_))
+        ));
     }
 }
 
@@ -132,24 +181,40 @@ async fn broken_credentials_get_the_right_verdict() {
 async fn added_undefined_term_also_breaks_the_rdfc_proof() {
     let (issuer, did_document) = issuer();
     let dids = snapshot(&[did_document]).await;
-    let signed = sign_credential(&example(CredentialKind::CareIdentity, &holder()), &issuer, Cryptosuite::EddsaRdfc2022, &ProofRequest::default())
-        .await
-        .unwrap();
+    let signed = sign_credential(
+        &example(CredentialKind::CareIdentity, &holder()),
+        &issuer,
+        Cryptosuite::EddsaRdfc2022,
+        &ProofRequest::default(),
+    )
+    .await
+    .unwrap();
     let mut added = signed.clone();
     added["credentialSubject"]["favouriteColour"] = "green".into();
     let verdict = verify(&added, &dids).await;
     assert!(failed(&verdict, CheckName::Proof), "{verdict:#?}");
 }
 
-async fn presentation(holder: &SigningIdentity, credentials: Vec<Value>, challenge: &str, domain: &str) -> Value {
+async fn presentation(
+    holder: &SigningIdentity,
+    credentials: Vec<Value>,
+    challenge: &str,
+    domain: &str,
+) -> Value {
     let unsigned = json!({
         "@context": ["https://www.w3.org/ns/credentials/v2"],
         "type": ["VerifiablePresentation"],
         "holder": holder.did(),
         "verifiableCredential": credentials,
     });
-    let request = ProofRequest { challenge: Some(challenge.into()), domain: Some(domain.into()), ..Default::default() };
-    sign_presentation(&unsigned, holder, Cryptosuite::EddsaRdfc2022, &request).await.unwrap()
+    let request = ProofRequest {
+        challenge: Some(challenge.into()),
+        domain: Some(domain.into()),
+        ..Default::default()
+    };
+    sign_presentation(&unsigned, holder, Cryptosuite::EddsaRdfc2022, &request)
+        .await
+        .unwrap()
 }
 
 #[tokio::test]
@@ -158,35 +223,80 @@ async fn presentations_check_challenge_domain_holder_and_every_credential() {
     let dids = snapshot(&[did_document]).await;
     let alice = holder();
     let mallory = SigningIdentity::did_key(ed25519_dalek::SigningKey::from_bytes(&[3u8; 32]));
-    let credential = sign_credential(&example(CredentialKind::Employment, &alice), &issuer, Cryptosuite::EddsaRdfc2022, &ProofRequest::default())
-        .await
-        .unwrap();
-    let expected = PresentationExpectations { challenge: Some("c-123".into()), domain: Some("https://verifier.example".into()) };
+    let credential = sign_credential(
+        &example(CredentialKind::Employment, &alice),
+        &issuer,
+        Cryptosuite::EddsaRdfc2022,
+        &ProofRequest::default(),
+    )
+    .await
+    .unwrap();
+    let expected = PresentationExpectations {
+        challenge: Some("c-123".into()),
+        domain: Some("https://verifier.example".into()),
+    };
     let clock = now();
     let env = VerificationEnvironment::new(&dids, &clock);
 
-    let good = presentation(&alice, vec![credential.clone()], "c-123", "https://verifier.example").await;
+    let good = presentation(
+        &alice,
+        vec![credential.clone()],
+        "c-123",
+        "https://verifier.example",
+    )
+    .await;
     let verdict = verify_presentation(&good, &expected, &env).await.unwrap();
     assert!(verdict.verified(), "{verdict:#?}");
 
-    let wrong_challenge = presentation(&alice, vec![credential.clone()], "c-999", "https://verifier.example").await;
-    let verdict = verify_presentation(&wrong_challenge, &expected, &env).await.unwrap();
+    let wrong_challenge = presentation(
+        &alice,
+        vec![credential.clone()],
+        "c-999",
+        "https://verifier.example",
+    )
+    .await;
+    let verdict = verify_presentation(&wrong_challenge, &expected, &env)
+        .await
+        .unwrap();
     assert!(failed(&verdict.presentation, CheckName::Challenge));
 
-    let wrong_domain = presentation(&alice, vec![credential.clone()], "c-123", "https://evil.example").await;
-    let verdict = verify_presentation(&wrong_domain, &expected, &env).await.unwrap();
+    let wrong_domain = presentation(
+        &alice,
+        vec![credential.clone()],
+        "c-123",
+        "https://evil.example",
+    )
+    .await;
+    let verdict = verify_presentation(&wrong_domain, &expected, &env)
+        .await
+        .unwrap();
     assert!(failed(&verdict.presentation, CheckName::Domain));
 
     let mut tampered = credential.clone();
     tampered["credentialSubject"]["staffGroup"] = "Estates and Ancillary".into();
-    let holding_tampered = presentation(&alice, vec![tampered], "c-123", "https://verifier.example").await;
-    let verdict = verify_presentation(&holding_tampered, &expected, &env).await.unwrap();
-    assert_eq!(verdict.presentation.outcome_of(CheckName::Proof), Some(&Outcome::Passed));
+    let holding_tampered =
+        presentation(&alice, vec![tampered], "c-123", "https://verifier.example").await;
+    let verdict = verify_presentation(&holding_tampered, &expected, &env)
+        .await
+        .unwrap();
+    assert_eq!(
+        verdict.presentation.outcome_of(CheckName::Proof),
+        Some(&Outcome::Passed)
+    );
     assert!(failed(&verdict.presentation, CheckName::Credentials));
     assert!(!verdict.verified());
 
-    let stolen = presentation(&mallory, vec![credential.clone()], "c-123", "https://verifier.example").await;
+    let stolen = presentation(
+        &mallory,
+        vec![credential.clone()],
+        "c-123",
+        "https://verifier.example",
+    )
+    .await;
     let verdict = verify_presentation(&stolen, &expected, &env).await.unwrap();
-    assert!(failed(&verdict.presentation, CheckName::HolderBinding), "{verdict:#?}");
+    assert!(
+        failed(&verdict.presentation, CheckName::HolderBinding),
+        "{verdict:#?}"
+    );
     assert!(!verdict.verified());
 }

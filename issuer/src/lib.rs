@@ -1,1 +1,51 @@
-//! issuer
+//! The issuer service: imports people from ESR extracts (checked against BR-1…BR-11),
+//! issues their NHS credentials from the record, and signs credentials through the W3C
+//! VC API (`eddsa-rdfc-2022` by default, `eddsa-jcs-2022` at an instance of its own).
+//!
+//! Architecture invariant: the issuer's private key is generated in, and never leaves,
+//! its store; it is never logged or returned.
+//! Architecture invariant: every issuance is recorded and flushed before success is
+//! answered.
+
+pub mod api;
+pub mod error;
+pub mod esr;
+pub mod issuance;
+pub mod rbac;
+pub mod service;
+pub mod settings;
+pub mod store;
+
+use std::sync::Arc;
+
+use axum::Router;
+use credentials::SystemClock;
+use service_kit::BearerToken;
+
+pub use error::{IssuerError, Result};
+pub use service::Issuer;
+pub use settings::IssuerSettings;
+
+/// Builds the issuer and its router from settings: opens the store, loads the RBAC
+/// catalogue, loads or creates the signing key.
+pub fn build(settings: &IssuerSettings) -> Result<(Arc<Issuer>, Router)> {
+    let token = settings
+        .api_token
+        .as_deref()
+        .filter(|t| t.len() >= 16)
+        .ok_or_else(|| IssuerError::Settings("api_token must be set, at least 16 characters".into()))?;
+    let catalogue_text = std::fs::read_to_string(&settings.rbac_catalogue)
+        .map_err(|e| IssuerError::Settings(format!("cannot read {}: {e}", settings.rbac_catalogue.display())))?;
+    let catalogue = rbac::RbacCatalogue::from_json_str(&catalogue_text).map_err(|e| IssuerError::Settings(e.to_string()))?;
+    std::fs::create_dir_all(&settings.data_dir).map_err(|e| IssuerError::Store(e.to_string()))?;
+    let store = store::SledStore::open(&settings.data_dir)?;
+    let issuer = Arc::new(Issuer::new(
+        Arc::new(store),
+        Arc::new(catalogue),
+        &settings.organisation_ods,
+        settings.public_base_url.trim_end_matches('/'),
+        Arc::new(SystemClock),
+    )?);
+    let router = api::router(Arc::clone(&issuer), BearerToken::new(token));
+    Ok((issuer, router))
+}

@@ -16,7 +16,9 @@ pub struct BearerToken {
 
 impl BearerToken {
     pub fn new(token: &str) -> Self {
-        Self { digest: Sha256::digest(token.as_bytes()).into() }
+        Self {
+            digest: Sha256::digest(token.as_bytes()).into(),
+        }
     }
 
     pub fn matches(&self, presented: &str) -> bool {
@@ -32,15 +34,25 @@ impl std::fmt::Debug for BearerToken {
 }
 
 /// Middleware: the request must carry `Authorization: Bearer <token>`.
-pub async fn require_bearer(State(token): State<BearerToken>, request: Request, next: Next) -> Result<Response, ApiError> {
+pub async fn require_bearer(
+    State(token): State<BearerToken>,
+    request: Request,
+    next: Next,
+) -> Result<Response, ApiError> {
     let presented = request
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "));
     match presented {
-        None => Err(ApiError::new(ProblemKind::Unauthorized, "send an Authorization: Bearer token")),
+        None => Err(ApiError::new(
+            ProblemKind::Unauthorized,
+            "send an Authorization: Bearer token",
+        )),
         Some(presented) if token.matches(presented.trim()) => Ok(next.run(request).await),
-        Some(_) => Err(ApiError::new(ProblemKind::Unauthorized, "the bearer token is not valid")),
+        Some(_) => Err(ApiError::new(
+            ProblemKind::Unauthorized,
+            "the bearer token is not valid",
+        )),
     }
 }

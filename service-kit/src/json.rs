@@ -33,15 +33,22 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
                 "send the body as application/json",
             ));
         }
-        let bytes = bytes::Bytes::from_request(request, state).await.map_err(|rejection| {
-            if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::new(ProblemKind::PayloadTooLarge, "the body is larger than this endpoint accepts")
-            } else {
-                ApiError::malformed("the body could not be read")
-            }
-        })?;
+        let bytes = bytes::Bytes::from_request(request, state)
+            .await
+            .map_err(|rejection| {
+                if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                    ApiError::new(
+                        ProblemKind::PayloadTooLarge,
+                        "the body is larger than this endpoint accepts",
+                    )
+                } else {
+                    ApiError::malformed("the body could not be read")
+                }
+            })?;
         // serde_json refuses nesting deeper than 128 levels with an error, never a stack overflow.
-        let value: T = serde_json::from_slice(&bytes).map_err(|e| ApiError::malformed(format!("the body is not valid JSON for this endpoint: {e}")))?;
+        let value: T = serde_json::from_slice(&bytes).map_err(|e| {
+            ApiError::malformed(format!("the body is not valid JSON for this endpoint: {e}"))
+        })?;
         Ok(JsonBody(value))
     }
 }

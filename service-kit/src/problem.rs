@@ -35,9 +35,15 @@ impl ProblemKind {
     /// The problem `type`. VC API's unknown-option type is reused where it applies.
     pub fn type_url(self) -> &'static str {
         match self {
-            ProblemKind::MalformedRequest => "https://staff-passport.nhs.uk/problems/malformed-request",
-            ProblemKind::UnsupportedMediaType => "https://staff-passport.nhs.uk/problems/unsupported-media-type",
-            ProblemKind::PayloadTooLarge => "https://staff-passport.nhs.uk/problems/payload-too-large",
+            ProblemKind::MalformedRequest => {
+                "https://staff-passport.nhs.uk/problems/malformed-request"
+            }
+            ProblemKind::UnsupportedMediaType => {
+                "https://staff-passport.nhs.uk/problems/unsupported-media-type"
+            }
+            ProblemKind::PayloadTooLarge => {
+                "https://staff-passport.nhs.uk/problems/payload-too-large"
+            }
             ProblemKind::Unauthorized => "https://staff-passport.nhs.uk/problems/unauthorized",
             ProblemKind::Forbidden => "https://staff-passport.nhs.uk/problems/forbidden",
             ProblemKind::NotFound => "https://staff-passport.nhs.uk/problems/not-found",
@@ -76,7 +82,11 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(kind: ProblemKind, detail: impl Into<String>) -> Self {
-        Self { kind, detail: detail.into(), extensions: serde_json::Map::new() }
+        Self {
+            kind,
+            detail: detail.into(),
+            extensions: serde_json::Map::new(),
+        }
     }
 
     pub fn malformed(detail: impl Into<String>) -> Self {
@@ -90,7 +100,10 @@ impl ApiError {
     /// An internal failure: logged in full here, reported to the client without detail.
     pub fn internal(cause: impl std::fmt::Display) -> Self {
         tracing::error!(%cause, "internal error");
-        Self::new(ProblemKind::Internal, "the service could not complete the request")
+        Self::new(
+            ProblemKind::Internal,
+            "the service could not complete the request",
+        )
     }
 
     pub fn with(mut self, key: &str, value: impl Serialize) -> Self {
@@ -117,11 +130,17 @@ impl IntoResponse for ApiError {
         body.insert("detail".into(), self.detail.into());
         body.extend(self.extensions);
         let text = serde_json::Value::Object(body).to_string();
-        let mut response = (status, [(header::CONTENT_TYPE, "application/problem+json")], text).into_response();
+        let mut response = (
+            status,
+            [(header::CONTENT_TYPE, "application/problem+json")],
+            text,
+        )
+            .into_response();
         if status == StatusCode::UNAUTHORIZED {
-            response
-                .headers_mut()
-                .insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                header::HeaderValue::from_static("Bearer"),
+            );
         }
         response
     }

@@ -38,7 +38,11 @@ impl Listener {
     }
 
     /// Serves until the process ends or the shutdown future resolves.
-    pub async fn serve(self, router: Router, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+    pub async fn serve(
+        self,
+        router: Router,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
         let service = router.into_make_service();
         let handle = axum_server::Handle::new();
         let stopper = handle.clone();
@@ -48,10 +52,22 @@ impl Listener {
         });
         match self.tls {
             Some(files) => {
-                let config = axum_server::tls_rustls::RustlsConfig::from_pem_file(&files.certificate, &files.private_key).await?;
-                axum_server::from_tcp_rustls(self.listener, config).handle(handle).serve(service).await
+                let config = axum_server::tls_rustls::RustlsConfig::from_pem_file(
+                    &files.certificate,
+                    &files.private_key,
+                )
+                .await?;
+                axum_server::from_tcp_rustls(self.listener, config)
+                    .handle(handle)
+                    .serve(service)
+                    .await
             }
-            None => axum_server::from_tcp(self.listener).handle(handle).serve(service).await,
+            None => {
+                axum_server::from_tcp(self.listener)
+                    .handle(handle)
+                    .serve(service)
+                    .await
+            }
         }
     }
 }

@@ -1,1 +1,226 @@
-//! tests
+//! Harness for the end-to-end tests: starts the real services on `127.0.0.1:0`, each on
+//! its own embedded store in a temporary folder, and talks to them over HTTP.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::Stdio;
+
+use anyhow::{bail, Context, Result};
+use issuer::IssuerSettings;
+use serde_json::{json, Value};
+use service_kit::Listener;
+use tokio::io::AsyncWriteExt;
+use verifier::VerifierSettings;
+
+pub fn shared_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared")
+}
+
+pub fn sample_people() -> Value {
+    let path = shared_dir().join("sample-data/esr-people.json");
+    serde_json::from_str(&std::fs::read_to_string(path).expect("sample people"))
+        .expect("sample people parse")
+}
+
+pub const TOKEN: &str = "test-token-0123456789abcdef";
+
+/// The issuer and the verifier, running.
+pub struct Platform {
+    pub issuer_url: String,
+    pub verifier_url: String,
+    pub issuer_did: String,
+    pub http: reqwest::Client,
+    _data: tempfile::TempDir,
+    stop: Vec<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl Drop for Platform {
+    fn drop(&mut self) {
+        for stop in self.stop.drain(..) {
+            let _ = stop.send(());
+        }
+    }
+}
+
+fn spawn(listener: Listener, router: axum::Router) -> tokio::sync::oneshot::Sender<()> {
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(listener.serve(router, async move {
+        let _ = stopped.await;
+    }));
+    stop
+}
+
+impl Platform {
+    /// Starts both services and imports the sample people.
+    pub async fn start() -> Result<Self> {
+        let data = tempfile::tempdir()?;
+        let issuer_listener = Listener::bind(SocketAddr::from(([127, 0, 0, 1], 0)), None)?;
+        let verifier_listener = Listener::bind(SocketAddr::from(([127, 0, 0, 1], 0)), None)?;
+        let issuer_address = issuer_listener.local_addr()?;
+        let verifier_address = verifier_listener.local_addr()?;
+        let issuer_settings = IssuerSettings {
+            listen: issuer_address,
+            public_base_url: format!("http://{issuer_address}"),
+            data_dir: data.path().join("issuer"),
+            rbac_catalogue: shared_dir().join("sample-data/rbac-roles.json"),
+            api_token: Some(TOKEN.into()),
+            ..IssuerSettings::default()
+        };
+        let (issuer, issuer_router) = issuer::build(&issuer_settings)?;
+        let verifier = verifier::build(&VerifierSettings {
+            listen: verifier_address,
+            public_base_url: format!("http://{verifier_address}"),
+            did_web_plain_http_hosts: vec![issuer_address.to_string()],
+            ..VerifierSettings::default()
+        })
+        .map_err(anyhow::Error::msg)?;
+        let stop = vec![
+            spawn(issuer_listener, issuer_router),
+            spawn(verifier_listener, verifier::api::router(verifier)),
+        ];
+        let platform = Self {
+            issuer_url: format!("http://{issuer_address}"),
+            verifier_url: format!("http://{verifier_address}"),
+            issuer_did: issuer.did().to_owned(),
+            http: reqwest::Client::new(),
+            _data: data,
+            stop,
+        };
+        let response = platform
+            .admin_post("/admin/people", &sample_people())
+            .await?;
+        if response.status() != 200 {
+            bail!("sample import failed: {}", response.text().await?);
+        }
+        Ok(platform)
+    }
+
+    pub async fn admin_post(&self, path: &str, body: &Value) -> Result<reqwest::Response> {
+        Ok(self
+            .http
+            .post(format!("{}{path}", self.issuer_url))
+            .bearer_auth(TOKEN)
+            .json(body)
+            .send()
+            .await?)
+    }
+
+    pub async fn admin_get(&self, path: &str) -> Result<Value> {
+        let response = self
+            .http
+            .get(format!("{}{path}", self.issuer_url))
+            .bearer_auth(TOKEN)
+            .send()
+            .await?;
+        Ok(response.error_for_status()?.json().await?)
+    }
+
+    pub async fn get_json(&self, url: &str) -> Result<Value> {
+        Ok(self
+            .http
+            .get(url)
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?)
+    }
+
+    /// Issues a person's credentials, bound to `holder`.
+    pub async fn issue_person(
+        &self,
+        person_id: &str,
+        holder: Option<&str>,
+        cryptosuite: &str,
+    ) -> Result<Vec<Value>> {
+        let mut body = json!({"cryptosuite": cryptosuite});
+        if let Some(holder) = holder {
+            body["holder"] = holder.into();
+        }
+        let response = self
+            .admin_post(&format!("/admin/people/{person_id}/credentials"), &body)
+            .await?;
+        if response.status() != 201 {
+            bail!(
+                "issuing {person_id}: {} {}",
+                response.status(),
+                response.text().await?
+            );
+        }
+        let body: Value = response.json().await?;
+        Ok(body["verifiableCredentials"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default())
+    }
+
+    pub async fn verify_credential(&self, credential: &Value) -> Result<Value> {
+        let body = json!({"verifiableCredential": credential});
+        Ok(self
+            .http
+            .post(format!("{}/credentials/verify", self.verifier_url))
+            .json(&body)
+            .send()
+            .await?
+            .json()
+            .await?)
+    }
+
+    pub async fn verify_presentation(
+        &self,
+        presentation: &Value,
+        challenge: &str,
+        domain: &str,
+    ) -> Result<Value> {
+        let body = json!({"verifiablePresentation": presentation, "options": {"challenge": challenge, "domain": domain}});
+        Ok(self
+            .http
+            .post(format!("{}/presentations/verify", self.verifier_url))
+            .json(&body)
+            .send()
+            .await?
+            .json()
+            .await?)
+    }
+
+    pub async fn issuer_did_document(&self) -> Result<Value> {
+        self.get_json(&format!("{}/.well-known/did.json", self.issuer_url))
+            .await
+    }
+}
+
+/// Runs one of the Digital Bazaar harness scripts in `tests/js` (see its README).
+pub async fn digital_bazaar(script: &str, request: &Value) -> Result<Value> {
+    let folder = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("js");
+    if !folder.join("node_modules").exists() {
+        bail!(
+            "tests/js/node_modules is missing: run `npm ci --prefix tests/js` (bash .ci/run does)"
+        );
+    }
+    let mut child = tokio::process::Command::new("node")
+        .arg(folder.join(script))
+        .current_dir(&folder)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .context("node is not installed")?;
+    let mut stdin = child.stdin.take().context("stdin")?;
+    stdin.write_all(request.to_string().as_bytes()).await?;
+    drop(stdin);
+    let output = child.wait_with_output().await?;
+    if !output.status.success() {
+        bail!(
+            "{script} failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    Ok(serde_json::from_slice(&output.stdout)?)
+}
+
+/// Our context, for the JS document loader.
+pub fn our_contexts() -> Value {
+    let context: Value = serde_json::from_str(credentials::vocabulary::CONTEXT_DOCUMENT)
+        .expect("our context parses");
+    json!({ credentials::vocabulary::CONTEXT_URL: context })
+}

@@ -67,8 +67,15 @@ async fn verify_credential(
     State(verifier): State<Arc<Verifier>>,
     JsonBody(request): JsonBody<VerifyCredentialRequest>,
 ) -> Result<Json<Value>, ApiError> {
-    let verdict = verifier.verify_credential(&request.verifiable_credential).await.map_err(unverifiable)?;
-    let mut body = verify_credential_response(&verdict, &request.verifiable_credential, request.options.return_credential);
+    let verdict = verifier
+        .verify_credential(&request.verifiable_credential)
+        .await
+        .map_err(unverifiable)?;
+    let mut body = verify_credential_response(
+        &verdict,
+        &request.verifiable_credential,
+        request.options.return_credential,
+    );
     trim(&mut body, &request.options);
     Ok(Json(body))
 }
@@ -79,10 +86,18 @@ async fn verify_presentation(
 ) -> Result<Json<Value>, ApiError> {
     let options = request.options;
     let verdict = verifier
-        .verify_presentation(&request.verifiable_presentation, options.challenge.clone(), options.domain.clone())
+        .verify_presentation(
+            &request.verifiable_presentation,
+            options.challenge.clone(),
+            options.domain.clone(),
+        )
         .await
         .map_err(unverifiable)?;
-    let mut body = verify_presentation_response(&verdict, &request.verifiable_presentation, options.return_presentation);
+    let mut body = verify_presentation_response(
+        &verdict,
+        &request.verifiable_presentation,
+        options.return_presentation,
+    );
     trim(&mut body, &options);
     Ok(Json(body))
 }
@@ -100,5 +115,8 @@ fn trim(body: &mut Value, options: &VerifyOptions) {
 }
 
 async fn new_challenge(State(verifier): State<Arc<Verifier>>) -> (StatusCode, Json<Value>) {
-    (StatusCode::CREATED, Json(json!({"challenge": verifier.new_challenge(), "domain": verifier.default_domain()})))
+    (
+        StatusCode::CREATED,
+        Json(json!({"challenge": verifier.new_challenge(), "domain": verifier.default_domain()})),
+    )
 }

@@ -28,8 +28,11 @@ pub fn build(settings: &VerifierSettings) -> Result<Arc<Verifier>, String> {
     if let Some(folder) = &settings.pinned_did_documents {
         resolvers.push(Arc::new(resolver::pinned_from_folder(folder)?));
     }
-    let http = resolver::HttpDidWebResolver::new(settings.did_web_plain_http_hosts.clone(), Duration::from_secs(settings.did_cache_seconds))
-        .map_err(|e| format!("HTTP client: {e}"))?;
+    let http = resolver::HttpDidWebResolver::new(
+        settings.did_web_plain_http_hosts.clone(),
+        Duration::from_secs(settings.did_cache_seconds),
+    )
+    .map_err(|e| format!("HTTP client: {e}"))?;
     resolvers.push(Arc::new(http));
     Ok(Arc::new(Verifier::new(
         Arc::new(ChainedResolver(resolvers)),

@@ -21,12 +21,20 @@ pub struct HttpDidWebResolver {
 }
 
 impl HttpDidWebResolver {
-    pub fn new(plain_http_hosts: impl IntoIterator<Item = String>, cache_for: Duration) -> Result<Self, reqwest::Error> {
+    pub fn new(
+        plain_http_hosts: impl IntoIterator<Item = String>,
+        cache_for: Duration,
+    ) -> Result<Self, reqwest::Error> {
         let client = reqwest::Client::builder()
             .timeout(Duration::from_secs(5))
             .redirect(reqwest::redirect::Policy::none())
             .build()?;
-        Ok(Self { client, plain_http_hosts: plain_http_hosts.into_iter().collect(), cache: Mutex::new(HashMap::new()), cache_for })
+        Ok(Self {
+            client,
+            plain_http_hosts: plain_http_hosts.into_iter().collect(),
+            cache: Mutex::new(HashMap::new()),
+            cache_for,
+        })
     }
 
     fn cached(&self, did: &str) -> Option<Value> {
@@ -39,25 +47,49 @@ impl HttpDidWebResolver {
         if let Some(document) = self.cached(did) {
             return Ok(document);
         }
-        let location = did_web_document_location(did).map_err(|e| DidResolutionError::InvalidDocument(e.to_string()))?;
+        let location = did_web_document_location(did)
+            .map_err(|e| DidResolutionError::InvalidDocument(e.to_string()))?;
         let host = location.split('/').next().unwrap_or_default();
-        let scheme = if self.plain_http_hosts.contains(host) { "http" } else { "https" };
+        let scheme = if self.plain_http_hosts.contains(host) {
+            "http"
+        } else {
+            "https"
+        };
         let url = format!("{scheme}://{location}");
-        let response = self.client.get(&url).send().await.map_err(|e| DidResolutionError::Unreachable(e.to_string()))?;
+        let response = self
+            .client
+            .get(&url)
+            .send()
+            .await
+            .map_err(|e| DidResolutionError::Unreachable(e.to_string()))?;
         if response.status() == reqwest::StatusCode::NOT_FOUND {
             return Err(DidResolutionError::NotFound);
         }
         if !response.status().is_success() {
-            return Err(DidResolutionError::Unreachable(format!("{url} answered {}", response.status())));
+            return Err(DidResolutionError::Unreachable(format!(
+                "{url} answered {}",
+                response.status()
+            )));
         }
-        if response.content_length().is_some_and(|n| n as usize > MAX_DID_DOCUMENT_BYTES) {
-            return Err(DidResolutionError::InvalidDocument("DID document is too large".into()));
+        if response
+            .content_length()
+            .is_some_and(|n| n as usize > MAX_DID_DOCUMENT_BYTES)
+        {
+            return Err(DidResolutionError::InvalidDocument(
+                "DID document is too large".into(),
+            ));
         }
-        let bytes = response.bytes().await.map_err(|e| DidResolutionError::Unreachable(e.to_string()))?;
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| DidResolutionError::Unreachable(e.to_string()))?;
         if bytes.len() > MAX_DID_DOCUMENT_BYTES {
-            return Err(DidResolutionError::InvalidDocument("DID document is too large".into()));
+            return Err(DidResolutionError::InvalidDocument(
+                "DID document is too large".into(),
+            ));
         }
-        let document: Value = serde_json::from_slice(&bytes).map_err(|e| DidResolutionError::InvalidDocument(e.to_string()))?;
+        let document: Value = serde_json::from_slice(&bytes)
+            .map_err(|e| DidResolutionError::InvalidDocument(e.to_string()))?;
         if let Ok(mut cache) = self.cache.lock() {
             cache.insert(did.to_owned(), (Instant::now(), document.clone()));
         }
@@ -69,7 +101,9 @@ impl DidResolver for HttpDidWebResolver {
     fn resolve<'a>(&'a self, did: &'a str) -> ResolveFuture<'a> {
         Box::pin(async move {
             if !did.starts_with("did:web:") {
-                return Err(DidResolutionError::UnsupportedMethod(did.split(':').take(2).collect::<Vec<_>>().join(":")));
+                return Err(DidResolutionError::UnsupportedMethod(
+                    did.split(':').take(2).collect::<Vec<_>>().join(":"),
+                ));
             }
             self.fetch(did).await
         })
@@ -85,9 +119,13 @@ pub fn pinned_from_folder(folder: &Path) -> Result<PinnedDidDocuments, String> {
         if path.extension().and_then(|e| e.to_str()) != Some("json") {
             continue;
         }
-        let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-        let document: Value = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
-        pinned.pin(document).map_err(|e| format!("{}: {e}", path.display()))?;
+        let text =
+            std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let document: Value =
+            serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+        pinned
+            .pin(document)
+            .map_err(|e| format!("{}: {e}", path.display()))?;
     }
     Ok(pinned)
 }

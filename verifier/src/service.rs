@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 use credentials::did::{DidResolver, ResolvedDids};
 use credentials::securing::verification_methods_named;
 use credentials::{
-    verify_credential, verify_presentation, CheckName, Clock, Outcome, PresentationExpectations, PresentationVerdict,
-    Verdict, VerificationEnvironment,
+    verify_credential, verify_presentation, CheckName, Clock, Outcome, PresentationExpectations,
+    PresentationVerdict, Verdict, VerificationEnvironment,
 };
 use serde_json::Value;
 
@@ -24,8 +24,17 @@ pub struct Verifier {
 }
 
 impl Verifier {
-    pub fn new(resolver: Arc<dyn DidResolver>, clock: Arc<dyn Clock>, default_domain: String) -> Self {
-        Self { resolver, clock, default_domain, challenges: Mutex::new(HashMap::new()) }
+    pub fn new(
+        resolver: Arc<dyn DidResolver>,
+        clock: Arc<dyn Clock>,
+        default_domain: String,
+    ) -> Self {
+        Self {
+            resolver,
+            clock,
+            default_domain,
+            challenges: Mutex::new(HashMap::new()),
+        }
     }
 
     pub fn default_domain(&self) -> &str {
@@ -46,15 +55,31 @@ impl Verifier {
     /// Verifies a presentation against the challenge and domain the caller expects (the
     /// domain defaults to this verifier's public URL). A challenge this verifier handed
     /// out is single use: a second presentation with it is refused as a replay.
-    pub async fn verify_presentation(&self, presentation: &Value, challenge: Option<String>, domain: Option<String>) -> credentials::Result<PresentationVerdict> {
+    pub async fn verify_presentation(
+        &self,
+        presentation: &Value,
+        challenge: Option<String>,
+        domain: Option<String>,
+    ) -> credentials::Result<PresentationVerdict> {
         let dids = self.snapshot(presentation).await;
         let env = VerificationEnvironment::new(&dids, self.clock.as_ref());
-        let expected = PresentationExpectations { challenge: challenge.clone(), domain: domain.or_else(|| Some(self.default_domain.clone())) };
+        let expected = PresentationExpectations {
+            challenge: challenge.clone(),
+            domain: domain.or_else(|| Some(self.default_domain.clone())),
+        };
         let mut verdict = verify_presentation(presentation, &expected, &env).await?;
         if let Some(challenge) = challenge {
-            if verdict.presentation.outcome_of(CheckName::Challenge) == Some(&Outcome::Passed) && !self.consume_challenge(&challenge) {
-                for check in verdict.presentation.checks.iter_mut().filter(|c| c.name == CheckName::Challenge) {
-                    check.outcome = Outcome::Failed("this challenge was already used (replay)".into());
+            if verdict.presentation.outcome_of(CheckName::Challenge) == Some(&Outcome::Passed)
+                && !self.consume_challenge(&challenge)
+            {
+                for check in verdict
+                    .presentation
+                    .checks
+                    .iter_mut()
+                    .filter(|c| c.name == CheckName::Challenge)
+                {
+                    check.outcome =
+                        Outcome::Failed("this challenge was already used (replay)".into());
                 }
             }
         }

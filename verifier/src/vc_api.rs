@@ -7,11 +7,17 @@ use serde_json::{json, Value};
 fn problem_type(name: CheckName) -> &'static str {
     match name {
         CheckName::Structure => "https://www.w3.org/TR/vc-data-model#PARSING_ERROR",
-        CheckName::KeyResolution | CheckName::Proof | CheckName::HolderBinding => "https://w3id.org/security#PROOF_VERIFICATION_ERROR",
+        CheckName::KeyResolution | CheckName::Proof | CheckName::HolderBinding => {
+            "https://w3id.org/security#PROOF_VERIFICATION_ERROR"
+        }
         CheckName::Challenge => "https://w3id.org/security#INVALID_CHALLENGE_ERROR",
         CheckName::Domain => "https://w3id.org/security#INVALID_DOMAIN_ERROR",
-        CheckName::CredentialSchema | CheckName::TypeRules => "https://www.w3.org/TR/vc-data-model#MALFORMED_VALUE_ERROR",
-        CheckName::ValidFrom | CheckName::ValidUntil => "https://staff-passport.nhs.uk/problems/validity-period",
+        CheckName::CredentialSchema | CheckName::TypeRules => {
+            "https://www.w3.org/TR/vc-data-model#MALFORMED_VALUE_ERROR"
+        }
+        CheckName::ValidFrom | CheckName::ValidUntil => {
+            "https://staff-passport.nhs.uk/problems/validity-period"
+        }
         CheckName::Credentials => "https://staff-passport.nhs.uk/problems/credential-invalid",
     }
 }
@@ -50,14 +56,28 @@ pub fn problem_details(checks: &[Check]) -> Vec<Value> {
 }
 
 fn result_entry(verdict: &Verdict, name: CheckName, input: Option<&Value>) -> Value {
-    let passed = verdict.checks.iter().filter(|c| c.name == name).all(|c| matches!(c.outcome, Outcome::Passed | Outcome::NotApplicable));
+    let passed = verdict
+        .checks
+        .iter()
+        .filter(|c| c.name == name)
+        .all(|c| matches!(c.outcome, Outcome::Passed | Outcome::NotApplicable));
     json!({"verified": passed, "input": input.cloned().unwrap_or(Value::Null)})
 }
 
 fn proof_entries(verdict: &Verdict, document: &Value) -> Value {
-    let verified = [CheckName::Structure, CheckName::KeyResolution, CheckName::Proof]
-        .iter()
-        .all(|name| verdict.checks.iter().filter(|c| c.name == *name).all(|c| c.outcome == Outcome::Passed));
+    let verified = [
+        CheckName::Structure,
+        CheckName::KeyResolution,
+        CheckName::Proof,
+    ]
+    .iter()
+    .all(|name| {
+        verdict
+            .checks
+            .iter()
+            .filter(|c| c.name == *name)
+            .all(|c| c.outcome == Outcome::Passed)
+    });
     json!([{"verified": verified, "input": document.get("proof").cloned().unwrap_or(Value::Null)}])
 }
 
@@ -80,7 +100,11 @@ pub fn credential_results(verdict: &Verdict, credential: &Value) -> Value {
     })
 }
 
-pub fn verify_credential_response(verdict: &Verdict, credential: &Value, return_credential: bool) -> Value {
+pub fn verify_credential_response(
+    verdict: &Verdict,
+    credential: &Value,
+    return_credential: bool,
+) -> Value {
     let mut body = json!({
         "verified": verdict.verified(),
         "problemDetails": problem_details(&verdict.checks),
@@ -92,7 +116,11 @@ pub fn verify_credential_response(verdict: &Verdict, credential: &Value, return_
     body
 }
 
-pub fn verify_presentation_response(verdict: &PresentationVerdict, presentation: &Value, return_presentation: bool) -> Value {
+pub fn verify_presentation_response(
+    verdict: &PresentationVerdict,
+    presentation: &Value,
+    return_presentation: bool,
+) -> Value {
     let own = &verdict.presentation;
     let credentials: Vec<&Value> = match presentation.get("verifiableCredential") {
         Some(Value::Array(many)) => many.iter().collect(),
@@ -109,7 +137,10 @@ pub fn verify_presentation_response(verdict: &PresentationVerdict, presentation:
     let mut problems = problem_details(&own.checks);
     for (index, credential_verdict) in verdict.credentials.iter().enumerate() {
         for mut problem in problem_details(&credential_verdict.checks) {
-            problem["detail"] = Value::String(format!("credential {index}: {}", problem["detail"].as_str().unwrap_or_default()));
+            problem["detail"] = Value::String(format!(
+                "credential {index}: {}",
+                problem["detail"].as_str().unwrap_or_default()
+            ));
             problems.push(problem);
         }
     }

@@ -1,0 +1,157 @@
+//! `passport up` and the single-service commands: load settings, build each service from
+//! its library, bind, serve. Nothing here decides anything about credentials.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use issuer::IssuerSettings;
+use service_kit::Listener;
+use verifier::VerifierSettings;
+
+#[derive(Args)]
+pub struct UpArgs {
+    /// Where the embedded stores live.
+    #[arg(long, default_value = "data")]
+    data: PathBuf,
+    /// The sample ESR extract and RBAC catalogue (../shared/sample-data beside the project).
+    #[arg(long, default_value = "../shared/sample-data")]
+    sample_data: PathBuf,
+    #[arg(long, default_value = "127.0.0.1")]
+    host: IpAddr,
+    #[arg(long, default_value_t = 8401)]
+    issuer_port: u16,
+    #[arg(long, default_value_t = 8403)]
+    verifier_port: u16,
+}
+
+async fn shutdown_signal() {
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+/// The development token: made once, kept in `<data>/dev-token`, readable only by its owner.
+fn development_token(data: &Path) -> Result<String> {
+    let path = data.join("dev-token");
+    if let Ok(existing) = std::fs::read_to_string(&path) {
+        if !existing.trim().is_empty() {
+            return Ok(existing.trim().to_owned());
+        }
+    }
+    let mut bytes = [0u8; 24];
+    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut bytes);
+    let token = hex::encode(bytes);
+    std::fs::write(&path, &token).with_context(|| format!("cannot write {}", path.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(token)
+}
+
+pub async fn run(args: UpArgs) -> Result<()> {
+    std::fs::create_dir_all(&args.data)
+        .with_context(|| format!("cannot create {}", args.data.display()))?;
+    let catalogue = args.sample_data.join("rbac-roles.json");
+    let people = args.sample_data.join("esr-people.json");
+    if !catalogue.exists() || !people.exists() {
+        bail!(
+            "the sample data is not at {} (pass --sample-data DIR)",
+            args.sample_data.display()
+        );
+    }
+    let token = development_token(&args.data)?;
+
+    let issuer_listener = Listener::bind(SocketAddr::new(args.host, args.issuer_port), None)
+        .context("cannot listen for the issuer")?;
+    let verifier_listener = Listener::bind(SocketAddr::new(args.host, args.verifier_port), None)
+        .context("cannot listen for the verifier")?;
+    let issuer_address = issuer_listener.local_addr()?;
+    let verifier_address = verifier_listener.local_addr()?;
+
+    let issuer_settings = IssuerSettings {
+        listen: issuer_address,
+        public_base_url: format!("http://{issuer_address}"),
+        data_dir: args.data.join("issuer"),
+        rbac_catalogue: catalogue,
+        api_token: Some(token.clone()),
+        ..IssuerSettings::default()
+    };
+    let (issuer, issuer_router) = issuer::build(&issuer_settings)?;
+    if issuer.person_count()? == 0 {
+        let extract: serde_json::Value = serde_json::from_slice(&std::fs::read(&people)?)?;
+        let report = issuer.import_people(&extract, false)?;
+        println!(
+            "Imported {} sample people from {}",
+            report.imported,
+            people.display()
+        );
+    }
+
+    let verifier_settings = VerifierSettings {
+        listen: verifier_address,
+        public_base_url: format!("http://{verifier_address}"),
+        did_web_plain_http_hosts: vec![issuer_address.to_string()],
+        ..VerifierSettings::default()
+    };
+    let verifier = verifier::build(&verifier_settings).map_err(anyhow::Error::msg)?;
+
+    println!("NHS Staff Passport is running.");
+    println!(
+        "  issuer    http://{issuer_address}   (DID {})",
+        issuer.did()
+    );
+    println!("  verifier  http://{verifier_address}");
+    println!(
+        "  API token {token}   (also in {})",
+        args.data.join("dev-token").display()
+    );
+    println!("Try: passport issue --person P0001 --out out && passport verify out/employment.json");
+    println!("Stop with Ctrl-C.");
+
+    let issuer_task = tokio::spawn(issuer_listener.serve(issuer_router, shutdown_signal()));
+    let verifier_task =
+        tokio::spawn(verifier_listener.serve(verifier::api::router(verifier), shutdown_signal()));
+    let (a, b) = tokio::join!(issuer_task, verifier_task);
+    a??;
+    b??;
+    Ok(())
+}
+
+pub async fn run_issuer_alone(config: Option<PathBuf>) -> Result<()> {
+    let settings: IssuerSettings =
+        service_kit::settings::load(config.as_deref(), "PASSPORT_ISSUER_")?;
+    let (issuer, router) = issuer::build(&settings)?;
+    let listener =
+        Listener::bind(settings.listen, settings.tls.clone()).context("cannot listen")?;
+    println!(
+        "issuer on {}://{} as {}",
+        listener.scheme(),
+        listener.local_addr()?,
+        issuer.did()
+    );
+    listener.serve(router, shutdown_signal()).await?;
+    Ok(())
+}
+
+pub async fn run_verifier_alone(config: Option<PathBuf>) -> Result<()> {
+    let settings: VerifierSettings =
+        service_kit::settings::load(config.as_deref(), "PASSPORT_VERIFIER_")?;
+    let verifier = verifier::build(&settings).map_err(anyhow::Error::msg)?;
+    let listener =
+        Listener::bind(settings.listen, settings.tls.clone()).context("cannot listen")?;
+    println!(
+        "verifier on {}://{}",
+        listener.scheme(),
+        listener.local_addr()?
+    );
+    listener
+        .serve(
+            verifier::api::router(Arc::clone(&verifier)),
+            shutdown_signal(),
+        )
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,6 @@
+//! End-to-end journeys: the issuer and the verifier run on loopback and are driven only
+//! through their HTTP APIs, as a trust's systems would.
+
+mod bad_input;
+mod interop;
+mod journeys;

@@ -1,0 +1,144 @@
+//! Interoperability with Digital Bazaar's JavaScript stack (`tests/js`): our credentials
+//! and presentations verify there, and theirs verify here.
+
+use std::path::PathBuf;
+
+use credentials::CredentialKind;
+use serde_json::{json, Value};
+use tests::{digital_bazaar, our_contexts, Platform};
+
+use crate::journeys::{holder, presentation_of};
+
+async fn did_documents(platform: &Platform) -> Value {
+    json!({ platform.issuer_did.clone(): platform.issuer_did_document().await.unwrap() })
+}
+
+fn example(kind: CredentialKind) -> Value {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!(
+        "../credentials/assets/schema-examples/{}.json",
+        kind.slug()
+    ));
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// One credential of every type, issued by our issuer through the VC API.
+async fn one_of_every_type(platform: &Platform, holder_did: &str) -> Vec<Value> {
+    let mut issued = Vec::new();
+    for kind in CredentialKind::ALL {
+        let mut credential = example(kind);
+        for field in ["issuer", "id", "proof"] {
+            credential.as_object_mut().unwrap().remove(field);
+        }
+        credential["credentialSubject"]["id"] = holder_did.into();
+        let response = platform
+            .admin_post("/credentials/issue", &json!({"credential": credential}))
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 201, "{kind:?}");
+        issued.push(response.json::<Value>().await.unwrap()["verifiableCredential"].clone());
+    }
+    issued
+}
+
+#[tokio::test]
+async fn our_credentials_of_every_type_verify_in_digital_bazaar() {
+    let platform = Platform::start().await.unwrap();
+    let dids = did_documents(&platform).await;
+    let alice = holder(31);
+    for credential in one_of_every_type(&platform, alice.did()).await {
+        let request = json!({"kind": "credential", "document": credential, "contexts": our_contexts(), "didDocuments": dids});
+        let result = digital_bazaar("verify.mjs", &request).await.unwrap();
+        assert_eq!(
+            result["verified"], true,
+            "{}: {result:#}",
+            credential["type"][1]
+        );
+
+        let mut tampered = credential.clone();
+        tampered["credentialSubject"]["careIdentityUuid"] = "999999999999".into();
+        let request = json!({"kind": "credential", "document": tampered, "contexts": our_contexts(), "didDocuments": dids});
+        let result = digital_bazaar("verify.mjs", &request).await.unwrap();
+        assert_eq!(
+            result["verified"], false,
+            "a tampered {} must fail there too",
+            credential["type"][1]
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_credential_signed_by_digital_bazaar_verifies_here() {
+    let platform = Platform::start().await.unwrap();
+    let mut unsigned = example(CredentialKind::Employment);
+    unsigned.as_object_mut().unwrap().remove("id");
+    let request = json!({"kind": "credential", "document": unsigned, "seed": "07".repeat(32), "contexts": our_contexts()});
+    let signed = digital_bazaar("sign.mjs", &request).await.unwrap();
+    let credential = &signed["signed"];
+    assert!(
+        credential.is_object(),
+        "Digital Bazaar refused to sign: {signed:#}"
+    );
+    let result = platform.verify_credential(credential).await.unwrap();
+    assert_eq!(result["verified"], true, "{result:#}");
+
+    let mut tampered = credential.clone();
+    tampered["credentialSubject"]["positionTitle"] = "Chief Executive".into();
+    let result = platform.verify_credential(&tampered).await.unwrap();
+    assert_eq!(result["verified"], false);
+}
+
+#[tokio::test]
+async fn presentations_verify_both_ways() {
+    let platform = Platform::start().await.unwrap();
+    let dids = did_documents(&platform).await;
+    let domain = platform.verifier_url.clone();
+
+    // Ours, verified there.
+    let alice = holder(32);
+    let credentials = platform
+        .issue_person("P0001", Some(alice.did()), "eddsa-rdfc-2022")
+        .await
+        .unwrap();
+    let presentation = presentation_of(&alice, credentials, "our-challenge", &domain).await;
+    let request = json!({"kind": "presentation", "document": presentation, "challenge": "our-challenge", "domain": domain, "contexts": our_contexts(), "didDocuments": dids});
+    let result = digital_bazaar("verify.mjs", &request).await.unwrap();
+    assert_eq!(result["verified"], true, "{result:#}");
+    let request = json!({"kind": "presentation", "document": presentation, "challenge": "another", "domain": domain, "contexts": our_contexts(), "didDocuments": dids});
+    assert_eq!(
+        digital_bazaar("verify.mjs", &request).await.unwrap()["verified"],
+        false
+    );
+
+    // Theirs, holding credentials we issued to their key, verified here.
+    let seed = "05".repeat(32);
+    let key = digital_bazaar("sign.mjs", &json!({"kind": "keygen", "seed": seed}))
+        .await
+        .unwrap();
+    let their_did = key["did"].as_str().unwrap();
+    let credentials = platform
+        .issue_person("P0002", Some(their_did), "eddsa-rdfc-2022")
+        .await
+        .unwrap();
+    let unsigned = json!({
+        "@context": ["https://www.w3.org/ns/credentials/v2"],
+        "type": ["VerifiablePresentation"],
+        "holder": their_did,
+        "verifiableCredential": credentials,
+    });
+    let request = json!({"kind": "presentation", "document": unsigned, "challenge": "their-challenge", "domain": domain, "seed": seed, "contexts": our_contexts(), "didDocuments": dids});
+    let signed = digital_bazaar("sign.mjs", &request).await.unwrap();
+    let result = platform
+        .verify_presentation(&signed["signed"], "their-challenge", &domain)
+        .await
+        .unwrap();
+    assert_eq!(result["verified"], true, "{result:#}");
+    let result = platform
+        .verify_presentation(
+            &signed["signed"],
+            "their-challenge",
+            "https://elsewhere.example",
+        )
+        .await
+        .unwrap();
+    assert_eq!(result["verified"], false);
+}
