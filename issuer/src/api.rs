@@ -21,16 +21,30 @@ use crate::service::{Issuer, PersonIssueRequest, VcApiIssueRequest};
 pub fn router(issuer: Arc<Issuer>, token: BearerToken) -> Router {
     let vc_api = Router::new()
         .route("/credentials/issue", post(issue_rdfc))
-        .route("/instances/eddsa-rdfc-2022/credentials/issue", post(issue_rdfc))
-        .route("/instances/eddsa-jcs-2022/credentials/issue", post(issue_jcs))
+        .route(
+            "/instances/eddsa-rdfc-2022/credentials/issue",
+            post(issue_rdfc),
+        )
+        .route(
+            "/instances/eddsa-jcs-2022/credentials/issue",
+            post(issue_jcs),
+        )
         .layer(DefaultBodyLimit::max(MAX_DOCUMENT_BODY));
     let admin = Router::new()
         .route("/admin/people", post(import_people).get(list_people))
         .route("/admin/people/{person_id}", get(person))
-        .route("/admin/people/{person_id}/credentials", post(issue_for_person))
+        .route(
+            "/admin/people/{person_id}/credentials",
+            post(issue_for_person),
+        )
         .route("/admin/issuances", get(issuances))
         .layer(DefaultBodyLimit::max(MAX_JSON_BODY));
-    let protected = vc_api.merge(admin).route_layer(middleware::from_fn_with_state(token, service_kit::auth::require_bearer));
+    let protected = vc_api
+        .merge(admin)
+        .route_layer(middleware::from_fn_with_state(
+            token,
+            service_kit::auth::require_bearer,
+        ));
     Router::new()
         .route("/healthz", get(healthz))
         .route("/.well-known/did.json", get(did_document))
@@ -64,7 +78,10 @@ async fn healthz() -> Json<Value> {
 
 fn json_ld(body: String, content_type: &'static str) -> Response {
     (
-        [(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, "public, max-age=86400")],
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
         body,
     )
         .into_response()
@@ -79,8 +96,12 @@ async fn context() -> Response {
 }
 
 async fn schema(Path(slug): Path<String>) -> Result<Response, ApiError> {
-    let kind = CredentialKind::from_slug(&slug).ok_or_else(|| ApiError::not_found(format!("no schema {slug}")))?;
-    Ok(json_ld(schema_document(kind).to_owned(), "application/schema+json"))
+    let kind = CredentialKind::from_slug(&slug)
+        .ok_or_else(|| ApiError::not_found(format!("no schema {slug}")))?;
+    Ok(json_ld(
+        schema_document(kind).to_owned(),
+        "application/schema+json",
+    ))
 }
 
 #[derive(Deserialize)]
@@ -96,14 +117,19 @@ async fn import_people(
     JsonBody(extract): JsonBody<Value>,
 ) -> Result<Json<Value>, ApiError> {
     let report = issuer.import_people(&extract, query.skip_invalid)?;
-    Ok(Json(serde_json::to_value(report).map_err(ApiError::internal)?))
+    Ok(Json(
+        serde_json::to_value(report).map_err(ApiError::internal)?,
+    ))
 }
 
 async fn list_people(State(issuer): State<Arc<Issuer>>) -> Result<Json<Value>, ApiError> {
     Ok(Json(json!({ "people": issuer.people_summary()? })))
 }
 
-async fn person(State(issuer): State<Arc<Issuer>>, Path(person_id): Path<String>) -> Result<Json<Value>, ApiError> {
+async fn person(
+    State(issuer): State<Arc<Issuer>>,
+    Path(person_id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     Ok(Json(issuer.person(&person_id)?))
 }
 
@@ -114,18 +140,27 @@ async fn issue_for_person(
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let request = body.map(|JsonBody(request)| request).unwrap_or_default();
     let issued = issuer.issue_for_person(&person_id, &request).await?;
-    Ok((StatusCode::CREATED, Json(json!({ "verifiableCredentials": issued }))))
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "verifiableCredentials": issued })),
+    ))
 }
 
 async fn issuances(State(issuer): State<Arc<Issuer>>) -> Result<Json<Value>, ApiError> {
     Ok(Json(json!({ "issuances": issuer.issuances()? })))
 }
 
-async fn issue_rdfc(state: State<Arc<Issuer>>, body: JsonBody<VcApiIssueRequest>) -> Result<(StatusCode, Json<Value>), ApiError> {
+async fn issue_rdfc(
+    state: State<Arc<Issuer>>,
+    body: JsonBody<VcApiIssueRequest>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
     issue(state, body, Cryptosuite::EddsaRdfc2022).await
 }
 
-async fn issue_jcs(state: State<Arc<Issuer>>, body: JsonBody<VcApiIssueRequest>) -> Result<(StatusCode, Json<Value>), ApiError> {
+async fn issue_jcs(
+    state: State<Arc<Issuer>>,
+    body: JsonBody<VcApiIssueRequest>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
     issue(state, body, Cryptosuite::EddsaJcs2022).await
 }
 
@@ -135,5 +170,8 @@ async fn issue(
     suite: Cryptosuite,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let credential = issuer.issue_vc_api(request, suite).await?;
-    Ok((StatusCode::CREATED, Json(json!({ "verifiableCredential": credential }))))
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "verifiableCredential": credential })),
+    ))
 }

@@ -5,9 +5,10 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use credentials::catalogue::{
-    CareIdentitySubject, CheckStandard, Coded, EmploymentCheck, EmploymentChecksSubject, EmploymentSubject,
-    IdentityProofing, OccupationalHealthClearance, Organisation, ProfessionalRegistrationSubject, RegistrationReference,
-    RemoteSigningSubject, RoleSubject, TrainingRecord,
+    CareIdentitySubject, CheckStandard, Coded, EmploymentCheck, EmploymentChecksSubject,
+    EmploymentSubject, IdentityProofing, OccupationalHealthClearance, Organisation,
+    ProfessionalRegistrationSubject, RegistrationReference, RemoteSigningSubject, RoleSubject,
+    TrainingRecord,
 };
 use credentials::identifiers::{ActivityCode, Regulator};
 use credentials::{CredentialSubject, IssuerIdentity, UnsignedCredential};
@@ -29,7 +30,10 @@ pub struct IssuanceContext<'a> {
 }
 
 /// Every credential this organisation may issue from the record.
-pub fn credentials_for(person: &EsrPerson, context: &IssuanceContext<'_>) -> Result<Vec<UnsignedCredential>> {
+pub fn credentials_for(
+    person: &EsrPerson,
+    context: &IssuanceContext<'_>,
+) -> Result<Vec<UnsignedCredential>> {
     let here = &context.organisation.ods_code;
     let today = context.now.date_naive();
     let assignments: Vec<_> = person
@@ -55,7 +59,10 @@ pub fn credentials_for(person: &EsrPerson, context: &IssuanceContext<'_>) -> Res
                     given_name: person.given_name.clone(),
                     middle_names: person.middle_names.clone().filter(|m| !m.is_empty()),
                     family_name: person.family_name.clone(),
-                    identity_proofing: IdentityProofing { method, level: method.assurance_label().to_owned() },
+                    identity_proofing: IdentityProofing {
+                        method,
+                        level: method.assurance_label().to_owned(),
+                    },
                 }),
                 None,
             ));
@@ -63,7 +70,9 @@ pub fn credentials_for(person: &EsrPerson, context: &IssuanceContext<'_>) -> Res
     }
 
     for assignment in &assignments {
-        let Some(start_date) = assignment.start_date else { continue };
+        let Some(start_date) = assignment.start_date else {
+            continue;
+        };
         subjects.push((
             CredentialSubject::Employment(EmploymentSubject {
                 id: None,
@@ -81,16 +90,33 @@ pub fn credentials_for(person: &EsrPerson, context: &IssuanceContext<'_>) -> Res
         ));
     }
 
-    let registration = person.professional_registration.as_ref().filter(|r| r.status == "registered");
-    for role in person.rbac_role_assignments.iter().filter(|r| &r.org_ods == here) {
-        let job_role = context
-            .catalogue
-            .job_role(&role.job_role)
-            .ok_or_else(|| IssuerError::NotIssuable(format!("job role {} is not in the RBAC catalogue", role.job_role)))?;
+    let registration = person
+        .professional_registration
+        .as_ref()
+        .filter(|r| r.status == "registered");
+    // BR-9: a local grant that does not name the RA who approved it confers nothing.
+    for role in person
+        .rbac_role_assignments
+        .iter()
+        .filter(|r| &r.org_ods == here && r.grant_is_attributable())
+    {
+        let job_role = context.catalogue.job_role(&role.job_role).ok_or_else(|| {
+            IssuerError::NotIssuable(format!(
+                "job role {} is not in the RBAC catalogue",
+                role.job_role
+            ))
+        })?;
         let activities = role
             .activities
             .iter()
-            .map(|code| Coded { code: code.clone(), name: context.catalogue.activity(code).map(|a| a.name.clone()).unwrap_or_default() })
+            .map(|code| Coded {
+                code: code.clone(),
+                name: context
+                    .catalogue
+                    .activity(code)
+                    .map(|a| a.name.clone())
+                    .unwrap_or_default(),
+            })
             .collect();
         subjects.push((
             CredentialSubject::Role(RoleSubject {
@@ -98,7 +124,10 @@ pub fn credentials_for(person: &EsrPerson, context: &IssuanceContext<'_>) -> Res
                 care_identity_uuid: uuid.clone(),
                 person_role_id: role.person_roleid.clone(),
                 organisation: context.organisation.clone(),
-                job_role: Coded { code: role.job_role.clone(), name: job_role.name.clone() },
+                job_role: Coded {
+                    code: role.job_role.clone(),
+                    name: job_role.name.clone(),
+                },
                 activities,
                 workgroups: Vec::new(),
                 granted_via: role.granted_via.clone(),
@@ -106,9 +135,15 @@ pub fn credentials_for(person: &EsrPerson, context: &IssuanceContext<'_>) -> Res
             None,
         ));
 
-        let prescribing: Vec<ActivityCode> =
-            role.activities.iter().filter(|a| PRESCRIBING_ACTIVITIES.contains(&a.as_str())).cloned().collect();
-        if let (false, Some(registration), Some(holder)) = (prescribing.is_empty(), registration, &context.holder) {
+        let prescribing: Vec<ActivityCode> = role
+            .activities
+            .iter()
+            .filter(|a| PRESCRIBING_ACTIVITIES.contains(&a.as_str()))
+            .cloned()
+            .collect();
+        if let (false, Some(registration), Some(holder)) =
+            (prescribing.is_empty(), registration, &context.holder)
+        {
             if let Some(prescriber_type) = prescriber_type_of(registration.body) {
                 subjects.push((
                     CredentialSubject::RemoteSigning(RemoteSigningSubject {
@@ -117,7 +152,10 @@ pub fn credentials_for(person: &EsrPerson, context: &IssuanceContext<'_>) -> Res
                         signing_key: holder_verification_method(holder),
                         signing_scope: vec!["eps-prescription-signing".into()],
                         prescriber_type: prescriber_type.into(),
-                        registration: RegistrationReference { regulator: registration.body, registration_number: registration.number.clone() },
+                        registration: RegistrationReference {
+                            regulator: registration.body,
+                            registration_number: registration.number.clone(),
+                        },
                         person_role_id: role.person_roleid.clone(),
                         organisation: context.organisation.clone(),
                         prescribing_activities: prescribing,
@@ -130,7 +168,11 @@ pub fn credentials_for(person: &EsrPerson, context: &IssuanceContext<'_>) -> Res
 
     if let Some(registration) = registration {
         let lapsed = registration.renewal_due.is_some_and(|due| due < today);
-        let check = completed(person, CheckStandard::ProfessionalRegistrationAndQualification, today);
+        let check = completed(
+            person,
+            CheckStandard::ProfessionalRegistrationAndQualification,
+            today,
+        );
         if let (false, Some(check)) = (lapsed, check) {
             subjects.push((
                 CredentialSubject::ProfessionalRegistration(ProfessionalRegistrationSubject {
@@ -151,10 +193,11 @@ pub fn credentials_for(person: &EsrPerson, context: &IssuanceContext<'_>) -> Res
 
     let checks = issuable_checks(person, today);
     if !checks.is_empty() {
-        let occupational_health = completed(person, CheckStandard::WorkHealthAssessment, today).map(|_| OccupationalHealthClearance {
-            clearance: person.occupational_health.clearance.clone(),
-            exposure_prone_procedures: person.occupational_health.exposure_prone_procedures,
-        });
+        let occupational_health = completed(person, CheckStandard::WorkHealthAssessment, today)
+            .map(|_| OccupationalHealthClearance {
+                clearance: person.occupational_health.clearance.clone(),
+                exposure_prone_procedures: person.occupational_health.exposure_prone_procedures,
+            });
         subjects.push((
             CredentialSubject::EmploymentChecks(EmploymentChecksSubject {
                 id: None,
@@ -164,7 +207,11 @@ pub fn credentials_for(person: &EsrPerson, context: &IssuanceContext<'_>) -> Res
                 training: person
                     .cstf_training
                     .iter()
-                    .map(|t| TrainingRecord { training_subject: t.subject.clone(), completed_on: t.completed_on, refresher_years: t.refresher_years })
+                    .map(|t| TrainingRecord {
+                        training_subject: t.subject.clone(),
+                        completed_on: t.completed_on,
+                        refresher_years: t.refresher_years,
+                    })
                     .collect(),
                 occupational_health,
             }),
@@ -183,10 +230,9 @@ pub fn credentials_for(person: &EsrPerson, context: &IssuanceContext<'_>) -> Res
 }
 
 fn completed(person: &EsrPerson, standard: CheckStandard, today: NaiveDate) -> Option<&EsrCheck> {
-    person
-        .employment_checks
-        .iter()
-        .find(|c| c.standard == standard && c.is_complete() && c.expires_on.is_none_or(|e| e >= today))
+    person.employment_checks.iter().find(|c| {
+        c.standard == standard && c.is_complete() && c.expires_on.is_none_or(|e| e >= today)
+    })
 }
 
 /// BR-7: only completed, unexpired checks. BR-11: no right-to-work entry when the

@@ -33,10 +33,17 @@ pub fn build(settings: &IssuerSettings) -> Result<(Arc<Issuer>, Router)> {
         .api_token
         .as_deref()
         .filter(|t| t.len() >= 16)
-        .ok_or_else(|| IssuerError::Settings("api_token must be set, at least 16 characters".into()))?;
-    let catalogue_text = std::fs::read_to_string(&settings.rbac_catalogue)
-        .map_err(|e| IssuerError::Settings(format!("cannot read {}: {e}", settings.rbac_catalogue.display())))?;
-    let catalogue = rbac::RbacCatalogue::from_json_str(&catalogue_text).map_err(|e| IssuerError::Settings(e.to_string()))?;
+        .ok_or_else(|| {
+            IssuerError::Settings("api_token must be set, at least 16 characters".into())
+        })?;
+    let catalogue_text = std::fs::read_to_string(&settings.rbac_catalogue).map_err(|e| {
+        IssuerError::Settings(format!(
+            "cannot read {}: {e}",
+            settings.rbac_catalogue.display()
+        ))
+    })?;
+    let catalogue = rbac::RbacCatalogue::from_json_str(&catalogue_text)
+        .map_err(|e| IssuerError::Settings(e.to_string()))?;
     std::fs::create_dir_all(&settings.data_dir).map_err(|e| IssuerError::Store(e.to_string()))?;
     let store = store::SledStore::open(&settings.data_dir)?;
     let issuer = Arc::new(Issuer::new(

@@ -20,7 +20,11 @@ pub enum CatalogueError {
     Duplicate { kind: &'static str, code: String },
     /// An entry refers to a code the catalogue does not define.
     #[error("{owner} refers to {kind} {code}, which the RBAC catalogue does not define")]
-    UnknownReference { owner: String, kind: &'static str, code: String },
+    UnknownReference {
+        owner: String,
+        kind: &'static str,
+        code: String,
+    },
 }
 
 /// A national RBAC job role (`R` code).
@@ -78,21 +82,49 @@ impl RbacCatalogue {
     pub fn from_json_str(text: &str) -> Result<Self, CatalogueError> {
         let raw: RawCatalogue = serde_json::from_str(text)?;
 
-        let job_roles = index_unique("job role", raw.job_roles, |r| r.code.clone(), |c| c.to_string())?;
-        let activities = index_unique("activity", raw.activities, |a| a.code.clone(), |c| c.to_string())?;
-        let trusts = index_unique("trust", raw.trusts, |t| t.ods.clone(), |c| c.to_string())?;
-        let access_control_positions =
-            index_unique("access control position", raw.access_control_positions, |a| a.acp_id.clone(), Clone::clone)?;
-        let staff_groups = index_unique("staff group", raw.esr_staff_groups, |g| g.name.clone(), Clone::clone)?
-            .into_keys()
-            .collect::<BTreeSet<_>>();
-        let areas_of_work = index_unique("area of work", raw.areas_of_work, |a| a.code.clone(), Clone::clone)?;
+        let job_roles = index_unique(
+            "job role",
+            raw.job_roles,
+            |r| r.code.clone(),
+            ToString::to_string,
+        )?;
+        let activities = index_unique(
+            "activity",
+            raw.activities,
+            |a| a.code.clone(),
+            ToString::to_string,
+        )?;
+        let trusts = index_unique("trust", raw.trusts, |t| t.ods.clone(), ToString::to_string)?;
+        let access_control_positions = index_unique(
+            "access control position",
+            raw.access_control_positions,
+            |a| a.acp_id.clone(),
+            Clone::clone,
+        )?;
+        let staff_groups = index_unique(
+            "staff group",
+            raw.esr_staff_groups,
+            |g| g.name.clone(),
+            Clone::clone,
+        )?
+        .into_keys()
+        .collect::<BTreeSet<_>>();
+        let areas_of_work = index_unique(
+            "area of work",
+            raw.areas_of_work,
+            |a| a.code.clone(),
+            Clone::clone,
+        )?;
 
         let known_activity = |owner: &str, code: &ActivityCode| {
             if activities.contains_key(code) {
                 Ok(())
             } else {
-                Err(CatalogueError::UnknownReference { owner: owner.to_owned(), kind: "activity", code: code.to_string() })
+                Err(CatalogueError::UnknownReference {
+                    owner: owner.to_owned(),
+                    kind: "activity",
+                    code: code.to_string(),
+                })
             }
         };
         for activity in activities.values() {
@@ -104,7 +136,11 @@ impl RbacCatalogue {
         for (role, policy) in raw.baseline_policy {
             let owner = format!("the baseline policy of {role}");
             if !job_roles.contains_key(&role) {
-                return Err(CatalogueError::UnknownReference { owner, kind: "job role", code: role.to_string() });
+                return Err(CatalogueError::UnknownReference {
+                    owner,
+                    kind: "job role",
+                    code: role.to_string(),
+                });
             }
             for activity in &policy.activities {
                 known_activity(&owner, activity)?;
@@ -114,22 +150,41 @@ impl RbacCatalogue {
         for acp in access_control_positions.values() {
             let owner = format!("access control position {}", acp.acp_id);
             if !trusts.contains_key(&acp.org_ods) {
-                return Err(CatalogueError::UnknownReference { owner, kind: "trust", code: acp.org_ods.to_string() });
+                return Err(CatalogueError::UnknownReference {
+                    owner,
+                    kind: "trust",
+                    code: acp.org_ods.to_string(),
+                });
             }
             if !job_roles.contains_key(&acp.job_role) {
-                return Err(CatalogueError::UnknownReference { owner, kind: "job role", code: acp.job_role.to_string() });
+                return Err(CatalogueError::UnknownReference {
+                    owner,
+                    kind: "job role",
+                    code: acp.job_role.to_string(),
+                });
             }
             for activity in &acp.extra_activities {
                 known_activity(&owner, activity)?;
             }
             if let Some(area) = &acp.area_of_work {
                 if !areas_of_work.contains_key(area) {
-                    return Err(CatalogueError::UnknownReference { owner, kind: "area of work", code: area.clone() });
+                    return Err(CatalogueError::UnknownReference {
+                        owner,
+                        kind: "area of work",
+                        code: area.clone(),
+                    });
                 }
             }
         }
 
-        Ok(Self { job_roles, activities, baseline, trusts, access_control_positions, staff_groups })
+        Ok(Self {
+            job_roles,
+            activities,
+            baseline,
+            trusts,
+            access_control_positions,
+            staff_groups,
+        })
     }
 
     /// The job role with this code, if the catalogue defines it.
@@ -160,7 +215,7 @@ impl RbacCatalogue {
 
     /// The baseline activities of a job role (empty when the catalogue has no baseline for it).
     pub fn baseline_activities(&self, role: &JobRoleCode) -> &[ActivityCode] {
-        self.baseline.get(role).map(Vec::as_slice).unwrap_or(&[])
+        self.baseline.get(role).map_or(&[], Vec::as_slice)
     }
 
     /// Every activity a role profile derived from this ACP may carry: the job role's
@@ -231,7 +286,10 @@ fn index_unique<K: Ord, T>(
     for item in items {
         let k = key(&item);
         if index.contains_key(&k) {
-            return Err(CatalogueError::Duplicate { kind, code: show(&k) });
+            return Err(CatalogueError::Duplicate {
+                kind,
+                code: show(&k),
+            });
         }
         index.insert(k, item);
     }
@@ -243,7 +301,10 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    const SAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/sample-data/rbac-roles.json");
+    const SAMPLE: &str = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../shared/sample-data/rbac-roles.json"
+    );
 
     fn sample() -> RbacCatalogue {
         let text = std::fs::read_to_string(SAMPLE).expect("sample catalogue readable");
@@ -298,18 +359,39 @@ mod tests {
     #[test]
     fn lookups_find_known_codes_and_only_those() {
         let catalogue = sample();
-        assert_eq!(catalogue.job_role(&role("R8000")).map(|r| r.name.as_str()), Some("Clinical Practitioner Access Role"));
+        assert_eq!(
+            catalogue.job_role(&role("R8000")).map(|r| r.name.as_str()),
+            Some("Clinical Practitioner Access Role")
+        );
         assert!(catalogue.job_role(&role("R9999")).is_none());
-        assert_eq!(catalogue.activity(&act("B0825")).map(|a| a.includes.clone()), Some(vec![act("B0820")]));
+        assert_eq!(
+            catalogue
+                .activity(&act("B0825"))
+                .map(|a| a.includes.clone()),
+            Some(vec![act("B0820")])
+        );
         assert!(catalogue.activity(&act("B9999")).is_none());
         let rj1 = OdsCode::parse("RJ1").unwrap();
-        assert_eq!(catalogue.trust(&rj1).map(|t| t.name.as_str()), Some("Guy's and St Thomas' NHS Foundation Trust"));
+        assert_eq!(
+            catalogue.trust(&rj1).map(|t| t.name.as_str()),
+            Some("Guy's and St Thomas' NHS Foundation Trust")
+        );
         assert!(catalogue.trust(&OdsCode::parse("XYZ").unwrap()).is_none());
-        let acp = catalogue.access_control_position("RJ1-ACP-05").expect("ACP");
-        assert_eq!((acp.org_ods.as_str(), acp.job_role.as_str()), ("RJ1", "R8001"));
+        let acp = catalogue
+            .access_control_position("RJ1-ACP-05")
+            .expect("ACP");
+        assert_eq!(
+            (acp.org_ods.as_str(), acp.job_role.as_str()),
+            ("RJ1", "R8001")
+        );
         assert_eq!(acp.extra_activities, vec![act("B0420")]);
         assert_eq!(acp.area_of_work.as_deref(), Some("ILL-AOW-01"));
-        assert_eq!(catalogue.access_control_position("RJ1-ACP-13").and_then(|a| a.area_of_work.clone()), None);
+        assert_eq!(
+            catalogue
+                .access_control_position("RJ1-ACP-13")
+                .and_then(|a| a.area_of_work.clone()),
+            None
+        );
         assert!(catalogue.access_control_position("RJ1-ACP-99").is_none());
         assert!(catalogue.has_staff_group("Medical and Dental"));
         assert!(!catalogue.has_staff_group("medical and dental"));
@@ -318,27 +400,51 @@ mod tests {
     #[test]
     fn activities_expand_through_includes() {
         let catalogue = sample();
-        assert_eq!(catalogue.expand_activities(&[act("B0825")]), acts(&["B0825", "B0820"]));
-        assert_eq!(catalogue.expand_activities(&[act("B0420")]), acts(&["B0420"]));
+        assert_eq!(
+            catalogue.expand_activities(&[act("B0825")]),
+            acts(&["B0825", "B0820"])
+        );
+        assert_eq!(
+            catalogue.expand_activities(&[act("B0420")]),
+            acts(&["B0420"])
+        );
         assert_eq!(catalogue.expand_activities(&[]), BTreeSet::new());
         // Unknown codes are kept, not dropped silently.
-        assert_eq!(catalogue.expand_activities(&[act("B9999")]), acts(&["B9999"]));
+        assert_eq!(
+            catalogue.expand_activities(&[act("B9999")]),
+            acts(&["B9999"])
+        );
     }
 
     #[test]
     fn expansion_is_transitive_and_survives_a_cycle() {
         let catalogue = load(&minimal()).unwrap();
-        assert_eq!(catalogue.expand_activities(&[act("B0001")]), acts(&["B0001", "B0002", "B0003"]));
-        assert_eq!(catalogue.expand_activities(&[act("B0003"), act("B0004")]), acts(&["B0001", "B0002", "B0003", "B0004"]));
+        assert_eq!(
+            catalogue.expand_activities(&[act("B0001")]),
+            acts(&["B0001", "B0002", "B0003"])
+        );
+        assert_eq!(
+            catalogue.expand_activities(&[act("B0003"), act("B0004")]),
+            acts(&["B0001", "B0002", "B0003", "B0004"])
+        );
     }
 
     #[test]
     fn pbac_activities_are_the_baseline_plus_the_acp_extras() {
         let catalogue = sample();
         let acp = catalogue.access_control_position("RJ1-ACP-05").unwrap();
-        assert_eq!(catalogue.pbac_activities(acp), acts(&["B0278", "B0401", "B0820", "B0420"]));
-        assert_eq!(catalogue.baseline_activities(&role("R8012")), &[] as &[ActivityCode]);
-        assert_eq!(catalogue.baseline_activities(&role("R9999")), &[] as &[ActivityCode]);
+        assert_eq!(
+            catalogue.pbac_activities(acp),
+            acts(&["B0278", "B0401", "B0820", "B0420"])
+        );
+        assert_eq!(
+            catalogue.baseline_activities(&role("R8012")),
+            &[] as &[ActivityCode]
+        );
+        assert_eq!(
+            catalogue.baseline_activities(&role("R9999")),
+            &[] as &[ActivityCode]
+        );
     }
 
     #[test]
@@ -348,15 +454,44 @@ mod tests {
             (|c| *c = json!([]), "malformed"),
             (|c| c["trusts"][0]["ods"] = json!("rj1"), "malformed"),
             (|c| c["job_roles"][0]["code"] = json!(8000), "malformed"),
-            (|c| { c.as_object_mut().unwrap().remove("trusts"); }, "malformed"),
-            (|c| c["trusts"] = json!([{"ods": "RJ1", "name": "a"}, {"ods": "RJ1", "name": "b"}]), "duplicate"),
-            (|c| c["activities"][3]["includes"] = json!(["B0999"]), "unknown"),
-            (|c| c["baseline_policy"]["R8001"] = json!({"activities": []}), "unknown"),
-            (|c| c["baseline_policy"]["R8000"]["activities"] = json!(["B0999"]), "unknown"),
-            (|c| c["access_control_positions"][0]["org_ods"] = json!("RTH"), "unknown"),
-            (|c| c["access_control_positions"][0]["job_role"] = json!("R8001"), "unknown"),
-            (|c| c["access_control_positions"][0]["extra_activities"] = json!(["B0999"]), "unknown"),
-            (|c| c["access_control_positions"][0]["area_of_work"] = json!("NOPE"), "unknown"),
+            (
+                |c| {
+                    c.as_object_mut().unwrap().remove("trusts");
+                },
+                "malformed",
+            ),
+            (
+                |c| c["trusts"] = json!([{"ods": "RJ1", "name": "a"}, {"ods": "RJ1", "name": "b"}]),
+                "duplicate",
+            ),
+            (
+                |c| c["activities"][3]["includes"] = json!(["B0999"]),
+                "unknown",
+            ),
+            (
+                |c| c["baseline_policy"]["R8001"] = json!({"activities": []}),
+                "unknown",
+            ),
+            (
+                |c| c["baseline_policy"]["R8000"]["activities"] = json!(["B0999"]),
+                "unknown",
+            ),
+            (
+                |c| c["access_control_positions"][0]["org_ods"] = json!("RTH"),
+                "unknown",
+            ),
+            (
+                |c| c["access_control_positions"][0]["job_role"] = json!("R8001"),
+                "unknown",
+            ),
+            (
+                |c| c["access_control_positions"][0]["extra_activities"] = json!(["B0999"]),
+                "unknown",
+            ),
+            (
+                |c| c["access_control_positions"][0]["area_of_work"] = json!("NOPE"),
+                "unknown",
+            ),
         ];
         assert!(load(&minimal()).is_ok());
         for (i, (mutate, expected)) in cases.iter().enumerate() {

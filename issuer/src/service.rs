@@ -9,7 +9,10 @@ use credentials::did::{did_web_document, did_web_for_base_url};
 use credentials::identifiers::OdsCode;
 use credentials::securing::{sign_credential, validate_against_schema};
 use credentials::vocabulary::pinned_contexts;
-use credentials::{Clock, CredentialKind, CredentialSubject, Cryptosuite, IssuerIdentity, Outcome, ProofRequest, SigningIdentity};
+use credentials::{
+    Clock, CredentialKind, CredentialSubject, Cryptosuite, IssuerIdentity, Outcome, ProofRequest,
+    SigningIdentity,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
@@ -75,18 +78,33 @@ impl Issuer {
         public_base_url: &str,
         clock: Arc<dyn Clock>,
     ) -> Result<Self> {
-        let ods = OdsCode::parse(organisation_ods).map_err(|e| IssuerError::Settings(e.to_string()))?;
-        let trust = catalogue
-            .trust(&ods)
-            .ok_or_else(|| IssuerError::Settings(format!("organisation {ods} is not in the RBAC catalogue")))?;
-        let organisation = Organisation { ods_code: ods.clone(), name: trust.name.clone() };
+        let ods =
+            OdsCode::parse(organisation_ods).map_err(|e| IssuerError::Settings(e.to_string()))?;
+        let trust = catalogue.trust(&ods).ok_or_else(|| {
+            IssuerError::Settings(format!("organisation {ods} is not in the RBAC catalogue"))
+        })?;
+        let organisation = Organisation {
+            ods_code: ods.clone(),
+            name: trust.name.clone(),
+        };
         let did = did_web_for_base_url(public_base_url)?;
         let seed = store.signing_key_seed()?;
         let key = ed25519_dalek::SigningKey::from_bytes(&seed);
         let did_document = did_web_document(&did, &key.verifying_key());
         let signer = SigningIdentity::new(key, format!("{did}#key-1"));
-        let identity = IssuerIdentity { id: did, name: organisation.name.clone() };
-        Ok(Self { store, signer, identity, organisation, catalogue, clock, did_document })
+        let identity = IssuerIdentity {
+            id: did,
+            name: organisation.name.clone(),
+        };
+        Ok(Self {
+            store,
+            signer,
+            identity,
+            organisation,
+            catalogue,
+            clock,
+            did_document,
+        })
     }
 
     pub fn did(&self) -> &str {
@@ -104,7 +122,8 @@ impl Issuer {
     /// Imports an ESR extract. A batch with an invalid record imports nothing unless the
     /// caller asks to skip invalid records; then the report lists them.
     pub fn import_people(&self, extract: &Value, skip_invalid: bool) -> Result<ImportReport> {
-        let validation = parse_extract(extract, &self.catalogue).map_err(|e| IssuerError::BadRequest(e.to_string()))?;
+        let validation = parse_extract(extract, &self.catalogue)
+            .map_err(|e| IssuerError::BadRequest(e.to_string()))?;
         let (valid, rejected) = validation.into_parts();
         let mut rejected: Vec<RejectedRecord> = rejected
             .into_iter()
@@ -114,7 +133,11 @@ impl Issuer {
                 problems: r
                     .problems
                     .into_iter()
-                    .map(|p| RecordProblem { field: p.field, problem: p.problem, rule: p.rule })
+                    .map(|p| RecordProblem {
+                        field: p.field,
+                        problem: p.problem,
+                        rule: p.rule,
+                    })
                     .collect(),
             })
             .collect();
@@ -127,19 +150,30 @@ impl Issuer {
         let records = accepted
             .iter()
             .map(|(_, person)| {
-                serde_json::to_value(person).map(|v| (person.person_id.clone(), v)).map_err(|e| IssuerError::Store(e.to_string()))
+                serde_json::to_value(person)
+                    .map(|v| (person.person_id.clone(), v))
+                    .map_err(|e| IssuerError::Store(e.to_string()))
             })
             .collect::<Result<Vec<_>>>()?;
         self.store.put_people(&records)?;
-        Ok(ImportReport { imported: records.len(), skipped: rejected })
+        Ok(ImportReport {
+            imported: records.len(),
+            skipped: rejected,
+        })
     }
 
     /// BR-1: one Care Identity UUID per person, across what is stored as well as the batch.
     #[allow(clippy::type_complexity)]
-    fn without_identity_clashes(&self, batch: Vec<(usize, EsrPerson)>) -> Result<(Vec<(usize, EsrPerson)>, Vec<RejectedRecord>)> {
+    fn without_identity_clashes(
+        &self,
+        batch: Vec<(usize, EsrPerson)>,
+    ) -> Result<(Vec<(usize, EsrPerson)>, Vec<RejectedRecord>)> {
         let mut stored = std::collections::HashMap::new();
         for record in self.store.people()? {
-            if let (Some(id), Some(uuid)) = (record.get("person_id").and_then(Value::as_str), record.get("uuid").and_then(Value::as_str)) {
+            if let (Some(id), Some(uuid)) = (
+                record.get("person_id").and_then(Value::as_str),
+                record.get("uuid").and_then(Value::as_str),
+            ) {
                 stored.insert(uuid.to_owned(), id.to_owned());
             }
         }
@@ -163,7 +197,9 @@ impl Issuer {
     }
 
     pub fn person(&self, person_id: &str) -> Result<Value> {
-        self.store.person(person_id)?.ok_or_else(|| IssuerError::UnknownPerson(person_id.to_owned()))
+        self.store
+            .person(person_id)?
+            .ok_or_else(|| IssuerError::UnknownPerson(person_id.to_owned()))
     }
 
     pub fn people_summary(&self) -> Result<Vec<PersonSummary>> {
@@ -173,11 +209,20 @@ impl Issuer {
             .into_iter()
             .filter_map(|record| serde_json::from_value::<EsrPerson>(record).ok())
             .map(|p| PersonSummary {
-                organisations: p.assignments.iter().map(|a| a.org_ods.to_string()).collect::<std::collections::BTreeSet<_>>().into_iter().collect(),
+                organisations: p
+                    .assignments
+                    .iter()
+                    .map(|a| a.org_ods.to_string())
+                    .collect::<std::collections::BTreeSet<_>>()
+                    .into_iter()
+                    .collect(),
                 person_id: p.person_id,
                 given_name: p.given_name,
                 family_name: p.family_name,
-                status: serde_json::to_value(p.status).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default(),
+                status: serde_json::to_value(p.status)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default(),
             })
             .collect();
         people.sort_by(|a, b| a.person_id.cmp(&b.person_id));
@@ -194,12 +239,19 @@ impl Issuer {
 
     /// Issues every credential a person's record supports (or the types asked for),
     /// signs them, records them durably, and only then returns them.
-    pub async fn issue_for_person(&self, person_id: &str, request: &PersonIssueRequest) -> Result<Vec<Value>> {
+    pub async fn issue_for_person(
+        &self,
+        person_id: &str,
+        request: &PersonIssueRequest,
+    ) -> Result<Vec<Value>> {
         let record = self.person(person_id)?;
-        let person: EsrPerson = serde_json::from_value(record).map_err(|e| IssuerError::Store(format!("stored record unreadable: {e}")))?;
+        let person: EsrPerson = serde_json::from_value(record)
+            .map_err(|e| IssuerError::Store(format!("stored record unreadable: {e}")))?;
         if let Some(holder) = &request.holder {
             if !holder.starts_with("did:") {
-                return Err(IssuerError::BadRequest("holder must be a DID (e.g. did:key:z6Mk…)".into()));
+                return Err(IssuerError::BadRequest(
+                    "holder must be a DID (e.g. did:key:z6Mk…)".into(),
+                ));
             }
         }
         let wanted: Option<HashSet<CredentialKind>> = match &request.types {
@@ -207,7 +259,11 @@ impl Issuer {
             Some(names) => Some(
                 names
                     .iter()
-                    .map(|n| CredentialKind::from_type_name(n).ok_or_else(|| IssuerError::BadRequest(format!("unknown credential type {n}"))))
+                    .map(|n| {
+                        CredentialKind::from_type_name(n).ok_or_else(|| {
+                            IssuerError::BadRequest(format!("unknown credential type {n}"))
+                        })
+                    })
                     .collect::<Result<_>>()?,
             ),
         };
@@ -223,7 +279,10 @@ impl Issuer {
             .filter(|c| wanted.as_ref().is_none_or(|w| w.contains(&c.kind())))
             .collect();
         if unsigned.is_empty() {
-            return Err(IssuerError::NotIssuable(format!("{person_id}'s record supports none of the credentials asked for from {}", self.organisation.ods_code)));
+            return Err(IssuerError::NotIssuable(format!(
+                "{person_id}'s record supports none of the credentials asked for from {}",
+                self.organisation.ods_code
+            )));
         }
         let suite = request.cryptosuite.unwrap_or(Cryptosuite::EddsaRdfc2022);
         let mut issued = Vec::with_capacity(unsigned.len());
@@ -231,7 +290,13 @@ impl Issuer {
         for credential in unsigned {
             let document = credential.to_json()?;
             let signed = self.sign(&document, suite).await?;
-            records.push(self.issuance_record(&signed, suite, Some(person_id), Some(credential.subject.care_identity_uuid().to_string()), request.holder.clone())?);
+            records.push(self.issuance_record(
+                &signed,
+                suite,
+                Some(person_id),
+                Some(credential.subject.care_identity_uuid().to_string()),
+                request.holder.clone(),
+            )?);
             issued.push(signed);
         }
         self.store.record_issuances(&records)?;
@@ -239,46 +304,97 @@ impl Issuer {
     }
 
     /// W3C VC API issue: signs the caller's credential if it is ours to sign.
-    pub async fn issue_vc_api(&self, request: VcApiIssueRequest, suite: Cryptosuite) -> Result<Value> {
+    pub async fn issue_vc_api(
+        &self,
+        request: VcApiIssueRequest,
+        suite: Cryptosuite,
+    ) -> Result<Value> {
         let mut credential = match request.credential {
             Value::Object(object) => object,
-            _ => return Err(IssuerError::BadRequest("credential must be a JSON object".into())),
+            _ => {
+                return Err(IssuerError::BadRequest(
+                    "credential must be a JSON object".into(),
+                ))
+            }
         };
         let mut credential_id = None;
         for (name, value) in &request.options {
             match name.as_str() {
-                "credentialId" => credential_id = Some(value.as_str().ok_or_else(|| IssuerError::BadRequest("options.credentialId must be a string".into()))?.to_owned()),
-                other => return Err(IssuerError::UnknownOption(format!("option {other} is not supported"))),
+                "credentialId" => {
+                    credential_id = Some(
+                        value
+                            .as_str()
+                            .ok_or_else(|| {
+                                IssuerError::BadRequest(
+                                    "options.credentialId must be a string".into(),
+                                )
+                            })?
+                            .to_owned(),
+                    )
+                }
+                other => {
+                    return Err(IssuerError::UnknownOption(format!(
+                        "option {other} is not supported"
+                    )))
+                }
             }
         }
         if credential.contains_key("proof") {
-            return Err(IssuerError::BadRequest("the credential already has a proof".into()));
+            return Err(IssuerError::BadRequest(
+                "the credential already has a proof".into(),
+            ));
         }
         match credential.get("issuer") {
             None => {
-                credential.insert("issuer".into(), serde_json::to_value(&self.identity).map_err(|e| IssuerError::Store(e.to_string()))?);
+                credential.insert(
+                    "issuer".into(),
+                    serde_json::to_value(&self.identity)
+                        .map_err(|e| IssuerError::Store(e.to_string()))?,
+                );
             }
             Some(Value::String(id)) if id == self.did() => {}
-            Some(Value::Object(object)) if object.get("id").and_then(Value::as_str) == Some(self.did()) => {}
-            Some(_) => return Err(IssuerError::BadRequest(format!("issuer must be {} (this issuer)", self.did()))),
+            Some(Value::Object(object))
+                if object.get("id").and_then(Value::as_str) == Some(self.did()) => {}
+            Some(_) => {
+                return Err(IssuerError::BadRequest(format!(
+                    "issuer must be {} (this issuer)",
+                    self.did()
+                )))
+            }
         }
         if let Some(id) = credential_id {
             credential.insert("id".into(), Value::String(id));
         }
-        credential.entry("id").or_insert_with(|| Value::String(uuid::Uuid::new_v4().urn().to_string()));
-        credential.entry("validFrom").or_insert_with(|| Value::String(xsd_date_time(&self.clock.now())));
+        credential
+            .entry("id")
+            .or_insert_with(|| Value::String(uuid::Uuid::new_v4().urn().to_string()));
+        credential
+            .entry("validFrom")
+            .or_insert_with(|| Value::String(xsd_date_time(&self.clock.now())));
         let document = Value::Object(credential);
         check_contexts_are_pinned(&document)?;
         let subject_uuid = check_catalogue_rules(&document)?;
         let signed = self.sign(&document, suite).await?;
-        let holder = signed.pointer("/credentialSubject/id").and_then(Value::as_str).map(str::to_owned);
-        let record = self.issuance_record(&signed, suite, None, subject_uuid.or_else(|| holder.clone()), holder)?;
+        let holder = signed
+            .pointer("/credentialSubject/id")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        let record = self.issuance_record(
+            &signed,
+            suite,
+            None,
+            subject_uuid.or_else(|| holder.clone()),
+            holder,
+        )?;
         self.store.record_issuances(&[record])?;
         Ok(signed)
     }
 
     async fn sign(&self, document: &Value, suite: Cryptosuite) -> Result<Value> {
-        let request = ProofRequest { created: Some(self.clock.now()), ..Default::default() };
+        let request = ProofRequest {
+            created: Some(self.clock.now()),
+            ..Default::default()
+        };
         Ok(sign_credential(document, &self.signer, suite, &request).await?)
     }
 
@@ -292,12 +408,21 @@ impl Issuer {
     ) -> Result<IssuanceRecord> {
         let bytes = serde_json::to_vec(signed).map_err(|e| IssuerError::Store(e.to_string()))?;
         let credential_type = match signed.get("type") {
-            Some(Value::Array(types)) => types.iter().filter_map(Value::as_str).filter(|t| *t != "VerifiableCredential").collect::<Vec<_>>().join(","),
+            Some(Value::Array(types)) => types
+                .iter()
+                .filter_map(Value::as_str)
+                .filter(|t| *t != "VerifiableCredential")
+                .collect::<Vec<_>>()
+                .join(","),
             Some(Value::String(t)) => t.clone(),
             _ => String::new(),
         };
         Ok(IssuanceRecord {
-            credential_id: signed.get("id").and_then(Value::as_str).unwrap_or_default().to_owned(),
+            credential_id: signed
+                .get("id")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned(),
             credential_type,
             subject,
             holder,
@@ -313,13 +438,26 @@ fn check_contexts_are_pinned(document: &Value) -> Result<()> {
     let pinned = pinned_contexts();
     let contexts = match document.get("@context") {
         Some(Value::Array(contexts)) => contexts,
-        _ => return Err(IssuerError::BadRequest("@context must be an array starting with https://www.w3.org/ns/credentials/v2".into())),
+        _ => {
+            return Err(IssuerError::BadRequest(
+                "@context must be an array starting with https://www.w3.org/ns/credentials/v2"
+                    .into(),
+            ))
+        }
     };
     for context in contexts {
         match context.as_str() {
             Some(url) if pinned.contains_key(url) => {}
-            Some(url) => return Err(IssuerError::BadRequest(format!("context {url} is not one this issuer signs with"))),
-            None => return Err(IssuerError::BadRequest("embedded @context objects are not accepted; use context URLs".into())),
+            Some(url) => {
+                return Err(IssuerError::BadRequest(format!(
+                    "context {url} is not one this issuer signs with"
+                )))
+            }
+            None => {
+                return Err(IssuerError::BadRequest(
+                    "embedded @context objects are not accepted; use context URLs".into(),
+                ))
+            }
         }
     }
     Ok(())
@@ -330,10 +468,18 @@ fn check_catalogue_rules(document: &Value) -> Result<Option<String>> {
     let Some(kind) = CredentialKind::of_credential(document) else {
         return Ok(None);
     };
-    let subject = document.get("credentialSubject").ok_or_else(|| IssuerError::BadRequest("credentialSubject is required".into()))?;
-    let typed = CredentialSubject::from_json(kind, subject).map_err(|e| IssuerError::BadRequest(e.to_string()))?;
-    if let Outcome::Failed(problem) | Outcome::CouldNotCheck(problem) = validate_against_schema(document, kind) {
-        return Err(IssuerError::BadRequest(format!("the credential does not meet the {} schema: {problem}", kind.type_name())));
+    let subject = document
+        .get("credentialSubject")
+        .ok_or_else(|| IssuerError::BadRequest("credentialSubject is required".into()))?;
+    let typed = CredentialSubject::from_json(kind, subject)
+        .map_err(|e| IssuerError::BadRequest(e.to_string()))?;
+    if let Outcome::Failed(problem) | Outcome::CouldNotCheck(problem) =
+        validate_against_schema(document, kind)
+    {
+        return Err(IssuerError::BadRequest(format!(
+            "the credential does not meet the {} schema: {problem}",
+            kind.type_name()
+        )));
     }
     Ok(Some(typed.care_identity_uuid().to_string()))
 }

@@ -45,9 +45,15 @@ pub struct SledStore {
 
 impl SledStore {
     pub fn open(dir: &Path) -> Result<Self> {
-        let db = sled::open(dir).map_err(|e| IssuerError::Store(format!("cannot open {}: {e}", dir.display())))?;
+        let db = sled::open(dir)
+            .map_err(|e| IssuerError::Store(format!("cannot open {}: {e}", dir.display())))?;
         let tree = |name: &str| db.open_tree(name).map_err(store_error);
-        Ok(Self { people: tree("people")?, issuances: tree("issuances")?, keys: tree("keys")?, db })
+        Ok(Self {
+            people: tree("people")?,
+            issuances: tree("issuances")?,
+            keys: tree("keys")?,
+            db,
+        })
     }
 
     fn flush(&self) -> Result<()> {
@@ -97,7 +103,10 @@ impl IssuerStore for SledStore {
         for record in records {
             // Keyed by time then id, so the log reads in issuance order.
             let key = format!("{}|{}", record.issued_at, record.credential_id);
-            batch.insert(key.as_bytes(), serde_json::to_vec(record).map_err(store_error)?);
+            batch.insert(
+                key.as_bytes(),
+                serde_json::to_vec(record).map_err(store_error)?,
+            );
         }
         self.issuances.apply_batch(batch).map_err(store_error)?;
         self.flush()
@@ -113,12 +122,19 @@ impl IssuerStore for SledStore {
 
     fn signing_key_seed(&self) -> Result<[u8; 32]> {
         if let Some(existing) = self.keys.get(SIGNING_KEY).map_err(store_error)? {
-            return existing.as_ref().try_into().map_err(|_| IssuerError::Store("stored signing key is corrupt".into()));
+            return existing
+                .as_ref()
+                .try_into()
+                .map_err(|_| IssuerError::Store("stored signing key is corrupt".into()));
         }
         let mut seed = [0u8; 32];
         rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut seed);
         // compare_and_swap: two processes starting at once must not end with two keys.
-        match self.keys.compare_and_swap(SIGNING_KEY, None as Option<&[u8]>, Some(&seed[..])).map_err(store_error)? {
+        match self
+            .keys
+            .compare_and_swap(SIGNING_KEY, None as Option<&[u8]>, Some(&seed[..]))
+            .map_err(store_error)?
+        {
             Ok(()) => {
                 self.flush()?;
                 Ok(seed)
