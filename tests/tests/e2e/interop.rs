@@ -21,8 +21,8 @@ fn example(kind: CredentialKind) -> Value {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
-/// One credential of every type, issued by our issuer through the VC API.
-async fn one_of_every_type(platform: &Platform, holder_did: &str) -> Vec<Value> {
+/// One credential of every type, issued by our issuer through a VC API issue endpoint.
+async fn one_of_every_type(platform: &Platform, holder_did: &str, endpoint: &str) -> Vec<Value> {
     let mut issued = Vec::new();
     for kind in CredentialKind::ALL {
         let mut credential = example(kind);
@@ -45,7 +45,10 @@ async fn our_credentials_of_every_type_verify_in_digital_bazaar() {
     let platform = Platform::start().await.unwrap();
     let dids = did_documents(&platform).await;
     let alice = holder(31);
-    for credential in one_of_every_type(&platform, alice.did()).await {
+    let mut issued = one_of_every_type(&platform, alice.did(), "/instances/eddsa-rdfc-2022/credentials/issue").await;
+    issued.extend(one_of_every_type(&platform, alice.did(), "/instances/eddsa-jcs-2022/credentials/issue").await);
+    assert_eq!(issued.iter().filter(|c| c["proof"]["cryptosuite"] == "eddsa-jcs-2022").count(), 7);
+    for credential in issued {
         let request = json!({"kind": "credential", "document": credential, "contexts": our_contexts(), "didDocuments": dids});
         let result = digital_bazaar("verify.mjs", &request).await.unwrap();
         assert_eq!(
