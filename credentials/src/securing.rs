@@ -287,7 +287,8 @@ fn sign_jcs(
         "proofValue".into(),
         multibase::encode(multibase::Base::Base58Btc, signature.to_bytes()).into(),
     );
-    proof.remove("@context");
+    // The proof keeps its @context (§3.3.1 step 2): verifiers such as Digital Bazaar's
+    // hash the proof as it stands and do not add the document's context back.
     document["proof"] = Value::Object(proof);
     Ok(document)
 }

@@ -153,3 +153,25 @@ async fn sign_with_examples(
     .await
     .unwrap()
 }
+
+/// A presentation whose two credentials share an identical employer object: the blank
+/// nodes are told apart only through their (already labelled) graphs. The expected
+/// N-Quads are Digital Bazaar's `rdf-canonize` output (vendor/ssi-rdf/PATCHED.md).
+#[tokio::test]
+async fn symmetric_blank_nodes_across_graphs_canonicalise_as_rdf_canonize_does() {
+    let fixtures = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let presentation: Value = serde_json::from_str(
+        &std::fs::read_to_string(fixtures.join("presentation-with-symmetric-blank-nodes.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    let expected = std::fs::read_to_string(
+        fixtures.join("presentation-with-symmetric-blank-nodes.rdf-canonize.nq"),
+    )
+    .unwrap();
+    let loader = credentials::securing::loader_with(Vec::new()).unwrap();
+    let canonical = credentials::securing::rdfc_canonical_nquads(&presentation, &loader)
+        .await
+        .unwrap();
+    assert_eq!(canonical, expected);
+}

@@ -11,7 +11,11 @@ fn passport() -> Command {
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 struct Running(Child);
@@ -32,7 +36,11 @@ fn wait_for(port: u16) {
 }
 
 fn text(output: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
 }
 
 #[test]
@@ -47,7 +55,12 @@ fn up_issue_verify_and_import_from_the_command_line() {
             .arg(&data)
             .arg("--sample-data")
             .arg(&sample_data)
-            .args(["--issuer-port", &issuer_port.to_string(), "--verifier-port", &verifier_port.to_string()])
+            .args([
+                "--issuer-port",
+                &issuer_port.to_string(),
+                "--verifier-port",
+                &verifier_port.to_string(),
+            ])
             .spawn()
             .unwrap(),
     );
@@ -67,11 +80,30 @@ fn up_issue_verify_and_import_from_the_command_line() {
         .output()
         .unwrap();
     assert!(issued.status.success(), "{}", text(&issued));
-    let mut written: Vec<String> = std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    let mut written: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
     written.sort();
-    assert_eq!(written, ["care-identity.json", "employment-checks.json", "employment.json", "professional-registration.json", "role.json"]);
+    assert_eq!(
+        written,
+        [
+            "care-identity.json",
+            "employment-checks.json",
+            "employment.json",
+            "professional-registration.json",
+            "role.json"
+        ]
+    );
 
-    let verify = |file: &Path| passport().arg("verify").arg(file).args(["--verifier-url", &verifier_url]).output().unwrap();
+    let verify = |file: &Path| {
+        passport()
+            .arg("verify")
+            .arg(file)
+            .args(["--verifier-url", &verifier_url])
+            .output()
+            .unwrap()
+    };
     for file in &written {
         let verified = verify(&out.join(file));
         assert!(verified.status.success(), "{file}: {}", text(&verified));
@@ -80,12 +112,19 @@ fn up_issue_verify_and_import_from_the_command_line() {
 
     let tampered_path = work.path().join("tampered.json");
     let original = std::fs::read_to_string(out.join("employment.json")).unwrap();
-    std::fs::write(&tampered_path, original.replace("Consultant Physician", "Chief Executive")).unwrap();
+    std::fs::write(
+        &tampered_path,
+        original.replace("Consultant Physician", "Chief Executive"),
+    )
+    .unwrap();
     let refused = verify(&tampered_path);
     assert_eq!(refused.status.code(), Some(1), "{}", text(&refused));
     assert!(text(&refused).contains("NOT verified"));
 
-    let mut extract: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(sample_data.join("esr-people.json")).unwrap()).unwrap();
+    let mut extract: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(sample_data.join("esr-people.json")).unwrap(),
+    )
+    .unwrap();
     extract["people"][2]["professional_registration"]["number"] = "12A".into();
     let bad_file = work.path().join("bad-extract.json");
     std::fs::write(&bad_file, extract.to_string()).unwrap();
@@ -98,5 +137,10 @@ fn up_issue_verify_and_import_from_the_command_line() {
         .unwrap();
     assert_eq!(imported.status.code(), Some(2));
     let message = text(&imported);
-    assert!(message.contains("P0003") && message.contains("professional_registration.number") && message.contains("BR-5"), "{message}");
+    assert!(
+        message.contains("P0003")
+            && message.contains("professional_registration.number")
+            && message.contains("BR-5"),
+        "{message}"
+    );
 }

@@ -31,7 +31,7 @@ async fn one_of_every_type(platform: &Platform, holder_did: &str, endpoint: &str
         }
         credential["credentialSubject"]["id"] = holder_did.into();
         let response = platform
-            .admin_post("/credentials/issue", &json!({"credential": credential}))
+            .admin_post(endpoint, &json!({"credential": credential}))
             .await
             .unwrap();
         assert_eq!(response.status(), 201, "{kind:?}");
@@ -45,16 +45,34 @@ async fn our_credentials_of_every_type_verify_in_digital_bazaar() {
     let platform = Platform::start().await.unwrap();
     let dids = did_documents(&platform).await;
     let alice = holder(31);
-    let mut issued = one_of_every_type(&platform, alice.did(), "/instances/eddsa-rdfc-2022/credentials/issue").await;
-    issued.extend(one_of_every_type(&platform, alice.did(), "/instances/eddsa-jcs-2022/credentials/issue").await);
-    assert_eq!(issued.iter().filter(|c| c["proof"]["cryptosuite"] == "eddsa-jcs-2022").count(), 7);
+    let mut issued = one_of_every_type(
+        &platform,
+        alice.did(),
+        "/instances/eddsa-rdfc-2022/credentials/issue",
+    )
+    .await;
+    issued.extend(
+        one_of_every_type(
+            &platform,
+            alice.did(),
+            "/instances/eddsa-jcs-2022/credentials/issue",
+        )
+        .await,
+    );
+    assert_eq!(
+        issued
+            .iter()
+            .filter(|c| c["proof"]["cryptosuite"] == "eddsa-jcs-2022")
+            .count(),
+        7
+    );
     for credential in issued {
         let request = json!({"kind": "credential", "document": credential, "contexts": our_contexts(), "didDocuments": dids});
         let result = digital_bazaar("verify.mjs", &request).await.unwrap();
         assert_eq!(
             result["verified"], true,
-            "{}: {result:#}",
-            credential["type"][1]
+            "{} {}: {result:#}",
+            credential["type"][1], credential["proof"]["cryptosuite"]
         );
 
         let mut tampered = credential.clone();
