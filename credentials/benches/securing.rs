@@ -88,6 +88,7 @@ fn benches(c: &mut Criterion) {
         }
     }
     verify.finish();
+    export_for_peer(&signed_rdfc, &pinned_document(&key));
 
     // Where the time goes, on the employment credential.
     let mut parts = c.benchmark_group("parts");
@@ -117,6 +118,20 @@ fn benches(c: &mut Criterion) {
         b.iter(|| public.verify(&message, &signature).expect("verify"))
     });
     parts.finish();
+}
+
+fn pinned_document(key: &ed25519_dalek::SigningKey) -> Value {
+    did_web_document(ISSUER_DID, &key.verifying_key())
+}
+
+/// Leaves the signed credentials where `scripts/bench` hands them to Digital Bazaar's
+/// verify, so both stacks verify the same documents in the same run.
+fn export_for_peer(signed: &[Value], did_document: &Value) {
+    let out = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/bench-credentials.json");
+    let body = serde_json::json!({"documents": signed, "didDocuments": {ISSUER_DID: did_document}});
+    if let Err(e) = std::fs::write(&out, body.to_string()) {
+        eprintln!("could not write {}: {e}", out.display());
+    }
 }
 
 criterion_group! {

@@ -4,7 +4,7 @@
 //! document it may need is resolved beforehand into a [`ResolvedDids`] snapshot.
 
 use std::borrow::Cow;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use chrono::{DateTime, Utc};
 use ed25519_dalek::{Signer as _, SigningKey, Verifier as _};
@@ -158,9 +158,17 @@ pub struct ProofRequest {
     pub domain: Option<String>,
 }
 
-fn loader() -> Result<ContextLoader> {
-    ContextLoader::empty()
-        .with_context_map_from(pinned_contexts())
+/// The pinned contexts, parsed once per process: parsing the VC v2 context on every call
+/// was most of the cost of a signature (see the README's benchmarks).
+fn pinned_loader() -> Result<&'static ContextLoader> {
+    static LOADER: OnceLock<std::result::Result<ContextLoader, String>> = OnceLock::new();
+    LOADER
+        .get_or_init(|| {
+            ContextLoader::empty()
+                .with_context_map_from(pinned_contexts())
+                .map_err(|e| e.to_string())
+        })
+        .as_ref()
         .map_err(|e| Error::Signing(format!("context map: {e}")))
 }
 
@@ -193,6 +201,13 @@ pub async fn sign_credential_with_contexts(
 ) -> Result<Value> {
     let dids = ResolvedDids::of_signer(signer);
     let document = without_proof(credential, Error::MalformedCredential)?;
+    let extended;
+    let loader = if extra_contexts.is_empty() {
+        pinned_loader()?
+    } else {
+        extended = loader_with(extra_contexts)?;
+        &extended
+    };
     match suite {
         Cryptosuite::EddsaRdfc2022 => {
             let typed: JsonCredential = serde_json::from_value(document)
@@ -203,7 +218,7 @@ pub async fn sign_credential_with_contexts(
                 ProofPurpose::Assertion,
                 request,
                 dids,
-                loader_with(extra_contexts)?
+                loader
             )
         }
         Cryptosuite::EddsaJcs2022 => sign_jcs(document, signer, "assertionMethod", request),
@@ -229,7 +244,7 @@ pub async fn sign_presentation(
                 ProofPurpose::Authentication,
                 request,
                 dids,
-                loader()?
+                pinned_loader()?
             )
         }
         Cryptosuite::EddsaJcs2022 => sign_jcs(document, signer, "authentication", request),
@@ -639,7 +654,14 @@ async fn verify_rdfc(
     env: &VerificationEnvironment<'_>,
     target: ProofTarget,
 ) -> Outcome {
-    let loader = match loader_with(env.extra_contexts.clone()) {
+    let extended;
+    let loader = if env.extra_contexts.is_empty() {
+        pinned_loader()
+    } else {
+        extended = loader_with(env.extra_contexts.clone());
+        extended.as_ref().map_err(|e| Error::Signing(e.to_string()))
+    };
+    let loader = match loader {
         Ok(loader) => loader,
         Err(e) => return Outcome::CouldNotCheck(e.to_string()),
     };
@@ -815,13 +837,9 @@ fn check_schemas(credential: &Value, verdict: &mut Verdict) {
 
 /// Validates a credential against one of our embedded JSON Schemas.
 pub fn validate_against_schema(credential: &Value, kind: CredentialKind) -> Outcome {
-    let schema: Value = match serde_json::from_str(schema_document(kind)) {
-        Ok(schema) => schema,
-        Err(e) => return Outcome::CouldNotCheck(format!("embedded schema does not parse: {e}")),
-    };
-    let validator = match jsonschema::validator_for(&schema) {
+    let validator = match schema_validator(kind) {
         Ok(validator) => validator,
-        Err(e) => return Outcome::CouldNotCheck(format!("embedded schema is invalid: {e}")),
+        Err(problem) => return Outcome::CouldNotCheck(problem.clone()),
     };
     let problems: Vec<String> = validator
         .iter_errors(credential)
@@ -833,6 +851,26 @@ pub fn validate_against_schema(credential: &Value, kind: CredentialKind) -> Outc
     } else {
         Outcome::Failed(problems.join("; "))
     }
+}
+
+/// Each embedded schema compiled once per process: compiling costs more than validating.
+fn schema_validator(
+    kind: CredentialKind,
+) -> std::result::Result<&'static jsonschema::Validator, &'static String> {
+    static VALIDATORS: [OnceLock<std::result::Result<jsonschema::Validator, String>>; 7] =
+        [const { OnceLock::new() }; 7];
+    let slot = CredentialKind::ALL
+        .iter()
+        .position(|k| *k == kind)
+        .unwrap_or_default();
+    VALIDATORS[slot]
+        .get_or_init(|| {
+            let schema: Value = serde_json::from_str(schema_document(kind))
+                .map_err(|e| format!("embedded schema does not parse: {e}"))?;
+            jsonschema::validator_for(&schema)
+                .map_err(|e| format!("embedded schema is invalid: {e}"))
+        })
+        .as_ref()
 }
 
 fn check_type_rules(credential: &Value, verdict: &mut Verdict) {

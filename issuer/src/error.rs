@@ -1,19 +1,4 @@
-use serde::Serialize;
-
-/// A record of an ESR extract that was refused, with every problem found in it.
-#[derive(Clone, Debug, Serialize)]
-pub struct RejectedRecord {
-    pub index: usize,
-    pub person_id: Option<String>,
-    pub problems: Vec<RecordProblem>,
-}
-
-#[derive(Clone, Debug, Serialize)]
-pub struct RecordProblem {
-    pub field: String,
-    pub problem: String,
-    pub rule: Option<&'static str>,
-}
+use crate::esr::RecordRejection;
 
 #[derive(Debug, thiserror::Error)]
 pub enum IssuerError {
@@ -26,7 +11,7 @@ pub enum IssuerError {
     #[error("unknown option: {0}")]
     UnknownOption(String),
     #[error("the extract has {} invalid record(s); nothing was imported", .0.len())]
-    InvalidRecords(Vec<RejectedRecord>),
+    InvalidRecords(Vec<RecordRejection>),
     #[error("no person {0}")]
     UnknownPerson(String),
     #[error("{0}")]

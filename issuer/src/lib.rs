@@ -46,13 +46,18 @@ pub fn build(settings: &IssuerSettings) -> Result<(Arc<Issuer>, Router)> {
         .map_err(|e| IssuerError::Settings(e.to_string()))?;
     std::fs::create_dir_all(&settings.data_dir).map_err(|e| IssuerError::Store(e.to_string()))?;
     let store = store::SledStore::open(&settings.data_dir)?;
-    let issuer = Arc::new(Issuer::new(
-        Arc::new(store),
-        Arc::new(catalogue),
-        &settings.organisation_ods,
-        settings.public_base_url.trim_end_matches('/'),
-        Arc::new(SystemClock),
-    )?);
+    let issuer = Arc::new(
+        Issuer::new(
+            Arc::new(store),
+            Arc::new(catalogue),
+            &settings.organisation_ods,
+            settings.public_base_url.trim_end_matches('/'),
+            Arc::new(SystemClock),
+        )?
+        .with_import_policy(esr::ImportPolicy {
+            synthetic_data_only: settings.synthetic_data_only,
+        }),
+    );
     let router = api::router(Arc::clone(&issuer), BearerToken::new(token));
     Ok((issuer, router))
 }

@@ -17,8 +17,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
-use crate::error::{IssuerError, RecordProblem, RejectedRecord, Result};
-use crate::esr::{parse_extract, EsrPerson};
+use crate::error::{IssuerError, Result};
+use crate::esr::{
+    parse_extract_with, EsrPerson, FieldProblem, ImportPolicy, RecordRejection, RecordWarning,
+};
 use crate::issuance::{credentials_for, IssuanceContext};
 use crate::rbac::RbacCatalogue;
 use crate::store::{IssuanceRecord, IssuerStore};
@@ -31,6 +33,7 @@ pub struct Issuer {
     catalogue: Arc<RbacCatalogue>,
     clock: Arc<dyn Clock>,
     did_document: Value,
+    import_policy: ImportPolicy,
 }
 
 /// What the RA asks for when issuing a person's credentials.
@@ -57,7 +60,10 @@ pub struct VcApiIssueRequest {
 #[derive(Clone, Debug, Serialize)]
 pub struct ImportReport {
     pub imported: usize,
-    pub skipped: Vec<RejectedRecord>,
+    pub skipped: Vec<RecordRejection>,
+    /// Accepted records with something a later step must act on (e.g. a local grant that
+    /// does not name its approving RA confers no role credential, BR-9).
+    pub warnings: Vec<RecordWarning>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -104,7 +110,14 @@ impl Issuer {
             catalogue,
             clock,
             did_document,
+            import_policy: ImportPolicy::default(),
         })
+    }
+
+    /// Whether imports accept only synthetic (fictional, `QQ` NI number) records.
+    pub fn with_import_policy(mut self, policy: ImportPolicy) -> Self {
+        self.import_policy = policy;
+        self
     }
 
     pub fn did(&self) -> &str {
@@ -122,25 +135,10 @@ impl Issuer {
     /// Imports an ESR extract. A batch with an invalid record imports nothing unless the
     /// caller asks to skip invalid records; then the report lists them.
     pub fn import_people(&self, extract: &Value, skip_invalid: bool) -> Result<ImportReport> {
-        let validation = parse_extract(extract, &self.catalogue)
+        let validation = parse_extract_with(extract, &self.catalogue, &self.import_policy)
             .map_err(|e| IssuerError::BadRequest(e.to_string()))?;
-        let (valid, rejected) = validation.into_parts();
-        let mut rejected: Vec<RejectedRecord> = rejected
-            .into_iter()
-            .map(|r| RejectedRecord {
-                index: r.index,
-                person_id: r.person_id,
-                problems: r
-                    .problems
-                    .into_iter()
-                    .map(|p| RecordProblem {
-                        field: p.field,
-                        problem: p.problem,
-                        rule: p.rule,
-                    })
-                    .collect(),
-            })
-            .collect();
+        let warnings = validation.warnings().to_vec();
+        let (valid, mut rejected) = validation.into_parts();
         let (accepted, clashing) = self.without_identity_clashes(valid)?;
         rejected.extend(clashing);
         rejected.sort_by_key(|r| r.index);
@@ -159,6 +157,7 @@ impl Issuer {
         Ok(ImportReport {
             imported: records.len(),
             skipped: rejected,
+            warnings,
         })
     }
 
@@ -167,7 +166,7 @@ impl Issuer {
     fn without_identity_clashes(
         &self,
         batch: Vec<(usize, EsrPerson)>,
-    ) -> Result<(Vec<(usize, EsrPerson)>, Vec<RejectedRecord>)> {
+    ) -> Result<(Vec<(usize, EsrPerson)>, Vec<RecordRejection>)> {
         let mut stored = std::collections::HashMap::new();
         for record in self.store.people()? {
             if let (Some(id), Some(uuid)) = (
@@ -181,10 +180,10 @@ impl Issuer {
         let mut rejected = Vec::new();
         for (index, person) in batch {
             match stored.get(person.uuid.as_str()) {
-                Some(owner) if *owner != person.person_id => rejected.push(RejectedRecord {
+                Some(owner) if *owner != person.person_id => rejected.push(RecordRejection {
                     index,
                     person_id: Some(person.person_id.clone()),
-                    problems: vec![RecordProblem {
+                    problems: vec![FieldProblem {
                         field: "uuid".into(),
                         problem: format!("this Care Identity UUID already belongs to {owner}"),
                         rule: Some("BR-1"),

@@ -21,6 +21,9 @@ pub struct IssuerSettings {
     pub rbac_catalogue: PathBuf,
     /// The bearer token for admin and VC API issue endpoints. Required.
     pub api_token: Option<String>,
+    /// Accept only synthetic records (flagged fictional, `QQ` NI numbers), so that real
+    /// personal data cannot enter a demonstration deployment. Set false for live data.
+    pub synthetic_data_only: bool,
     pub tls: Option<TlsFiles>,
 }
 
@@ -33,6 +36,7 @@ impl Default for IssuerSettings {
             organisation_ods: "RJ1".into(),
             rbac_catalogue: PathBuf::from("../shared/sample-data/rbac-roles.json"),
             api_token: None,
+            synthetic_data_only: true,
             tls: None,
         }
     }

@@ -88,6 +88,16 @@ pub async fn run(args: UpArgs) -> Result<()> {
             report.imported,
             people.display()
         );
+        for warning in &report.warnings {
+            let note = &warning.warning;
+            println!(
+                "  note: {} {}: {} [{}]",
+                warning.person_id,
+                note.field,
+                note.problem,
+                note.rule.unwrap_or("-")
+            );
+        }
     }
 
     let verifier_settings = VerifierSettings {

@@ -279,6 +279,13 @@ async fn an_invalid_record_blocks_the_batch_unless_skipping_is_asked_for() {
     let report: Value = response.json().await.unwrap();
     assert_eq!(report["imported"], 39);
     assert_eq!(report["skipped"][0]["person_id"], "P0004");
+    let warnings = report["warnings"].as_array().unwrap();
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w["person_id"] == "P0030" && w["warning"]["rule"] == "BR-9"),
+        "P0030's local grant names no approving RA: {warnings:#?}"
+    );
     let p0001 = platform.admin_get("/admin/people/P0001").await.unwrap();
     assert_eq!(p0001["given_name"], "Changed");
 }
@@ -315,4 +322,37 @@ async fn a_service_serves_https_when_given_a_certificate() {
         .await
         .unwrap();
     assert_eq!(health["status"], "ok");
+}
+
+#[tokio::test]
+async fn an_air_gapped_verifier_uses_pinned_did_documents() {
+    let platform = Platform::start().await.unwrap();
+    let issued = platform
+        .issue_person("P0001", None, "eddsa-rdfc-2022")
+        .await
+        .unwrap();
+    let pinned = tempfile::tempdir().unwrap();
+    let document = platform.issuer_did_document().await.unwrap();
+    std::fs::write(pinned.path().join("issuer.json"), document.to_string()).unwrap();
+
+    // No plain-HTTP allowance: without the pinned document the issuer's DID is unreachable.
+    let offline = |folder: Option<std::path::PathBuf>| {
+        verifier::build(&verifier::VerifierSettings {
+            did_web_plain_http_hosts: Vec::new(),
+            pinned_did_documents: folder,
+            ..verifier::VerifierSettings::default()
+        })
+        .unwrap()
+    };
+    let with_pins = offline(Some(pinned.path().to_path_buf()));
+    let verdict = with_pins.verify_credential(&issued[0]).await.unwrap();
+    assert!(verdict.verified(), "{verdict:#?}");
+
+    let without = offline(None);
+    let verdict = without.verify_credential(&issued[0]).await.unwrap();
+    assert!(!verdict.verified());
+    assert!(
+        verdict.inconclusive(),
+        "unreachable is 'could not check', not 'invalid': {verdict:#?}"
+    );
 }
