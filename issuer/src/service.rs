@@ -67,7 +67,6 @@ pub struct ImportReport {
 }
 
 #[derive(Clone, Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
 pub struct PersonSummary {
     pub person_id: String,
     pub given_name: String,
@@ -370,6 +369,12 @@ impl Issuer {
         credential
             .entry("validFrom")
             .or_insert_with(|| Value::String(xsd_date_time(&self.clock.now())));
+        if let Some(kind) = CredentialKind::of_credential(&Value::Object(credential.clone())) {
+            // A catalogue credential always names its schema; callers need not repeat it.
+            credential.entry("credentialSchema").or_insert_with(|| {
+                serde_json::json!({"id": credentials::vocabulary::schema_url(kind), "type": "JsonSchema"})
+            });
+        }
         let document = Value::Object(credential);
         check_contexts_are_pinned(&document)?;
         let subject_uuid = check_catalogue_rules(&document)?;

@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 pub struct IssuerConnection {
     #[arg(
         long,
-        env = "PASSPORT_ISSUER_URL",
+        env = "PASSPORT_URL_ISSUER",
         default_value = "http://127.0.0.1:8401"
     )]
     issuer_url: String,

@@ -70,7 +70,7 @@ enum Command {
         domain: Option<String>,
         #[arg(
             long,
-            env = "PASSPORT_VERIFIER_URL",
+            env = "PASSPORT_URL_VERIFIER",
             default_value = "http://127.0.0.1:8403"
         )]
         verifier_url: String,

@@ -112,8 +112,7 @@ async fn the_vc_api_issues_with_each_cryptosuite_at_its_own_endpoint() {
             "givenName": "Amara",
             "familyName": "Notreal",
             "identityProofing": {"method": "face_to_face_documents", "level": "NHS Identity Check Standard (documents seen in person)"}
-        },
-        "credentialSchema": {"id": "https://staff-passport.nhs.uk/schemas/care-identity/v1", "type": "JsonSchema"}
+        }
     });
     for (path, suite) in [
         ("/credentials/issue", "eddsa-rdfc-2022"),
@@ -135,6 +134,11 @@ async fn the_vc_api_issues_with_each_cryptosuite_at_its_own_endpoint() {
         let credential = &body["verifiableCredential"];
         assert_eq!(credential["proof"]["cryptosuite"], suite);
         assert_eq!(credential["issuer"]["id"], platform.issuer_did.as_str());
+        assert_eq!(
+            credential["credentialSchema"]["id"],
+            "https://staff-passport.nhs.uk/schemas/care-identity/v1",
+            "added by the issuer"
+        );
         let result = platform.verify_credential(credential).await.unwrap();
         assert_eq!(result["verified"], true, "{path}: {result:#}");
     }
