@@ -15,6 +15,7 @@ pub mod did;
 pub mod error;
 pub mod identifiers;
 pub mod securing;
+pub mod status_list;
 pub mod verdict;
 pub mod vocabulary;
 

@@ -300,3 +300,40 @@ async fn presentations_check_challenge_domain_holder_and_every_credential() {
     );
     assert!(!verdict.verified());
 }
+
+#[tokio::test]
+async fn a_signed_status_list_credential_verifies() {
+    use credentials::status_list::{
+        Bitstring, StatusListCredential, StatusPurpose, MINIMUM_ENTRIES,
+    };
+    let (issuer, did_document) = issuer();
+    let dids = snapshot(&[did_document]).await;
+    let mut list = Bitstring::new(MINIMUM_ENTRIES).unwrap();
+    list.set(12345, true).unwrap();
+    let unsigned = StatusListCredential {
+        url: "http://127.0.0.1:8402/status/revocation/1",
+        issuer: ISSUER_DID,
+        purpose: StatusPurpose::Revocation,
+        list: &list,
+        valid_from: "2026-11-24T00:00:00Z".parse().unwrap(),
+        valid_until: None,
+        ttl_millis: Some(300_000),
+    }
+    .to_json()
+    .unwrap();
+    let signed = sign_credential(
+        &unsigned,
+        &issuer,
+        Cryptosuite::EddsaRdfc2022,
+        &ProofRequest::default(),
+    )
+    .await
+    .unwrap();
+    let verdict = verify(&signed, &dids).await;
+    assert!(verdict.verified(), "{verdict:#?}");
+    let mut flipped = signed.clone();
+    let mut other = Bitstring::new(MINIMUM_ENTRIES).unwrap();
+    other.set(12346, true).unwrap();
+    flipped["credentialSubject"]["encodedList"] = other.encode().unwrap().into();
+    assert!(failed(&verify(&flipped, &dids).await, CheckName::Proof));
+}
