@@ -68,7 +68,7 @@ impl Bitstring {
         if entries < MINIMUM_ENTRIES {
             return Err(StatusProblem::ListLength);
         }
-        if entries % 8 != 0 || entries > MAXIMUM_ENTRIES {
+        if !entries.is_multiple_of(8) || entries > MAXIMUM_ENTRIES {
             return Err(StatusProblem::Malformed(format!(
                 "a list of {entries} entries"
             )));
