@@ -28,6 +28,7 @@ use crate::catalogue::{xsd_date_time, CredentialKind, CredentialSubject};
 use crate::clock::Clock;
 use crate::did::{did_key, did_of, KeyProblem, ResolvedDids};
 use crate::error::{Error, Result};
+use crate::status_list::{status_in, StatusEntry, StatusProblem, StatusPurpose};
 use crate::verdict::{CheckName, Outcome, PresentationVerdict, Verdict};
 use crate::vocabulary::{kind_of_schema_url, pinned_contexts, schema_document, VC_V2_CONTEXT_URL};
 
@@ -354,7 +355,18 @@ pub struct VerificationEnvironment<'a> {
     /// Whether a credential's proof must be made by its issuer (always, in production; the
     /// W3C vectors sign an `https:` issuer with a did:key, so their test turns it off).
     pub issuer_binding: bool,
+    /// The status list credentials this verification may read, fetched and verified
+    /// beforehand.
+    pub status_lists: &'a StatusLists,
 }
+
+/// Status list credentials by URL: each either verified, or the reason it is not usable.
+#[derive(Clone, Debug, Default)]
+pub struct StatusLists {
+    pub lists: std::collections::HashMap<String, std::result::Result<Value, StatusProblem>>,
+}
+
+static NO_STATUS_LISTS: OnceLock<StatusLists> = OnceLock::new();
 
 impl<'a> VerificationEnvironment<'a> {
     pub fn new(dids: &'a ResolvedDids, clock: &'a dyn Clock) -> Self {
@@ -363,7 +375,13 @@ impl<'a> VerificationEnvironment<'a> {
             clock,
             extra_contexts: Vec::new(),
             issuer_binding: true,
+            status_lists: NO_STATUS_LISTS.get_or_init(StatusLists::default),
         }
+    }
+
+    pub fn with_status_lists(mut self, status_lists: &'a StatusLists) -> Self {
+        self.status_lists = status_lists;
+        self
     }
 }
 
@@ -461,6 +479,7 @@ pub async fn verify_credential(
     )
     .await;
     check_validity_period(credential, env.clock.now(), &mut verdict);
+    check_status(credential, env.status_lists, &mut verdict);
     check_schemas(credential, &mut verdict);
     check_type_rules(credential, &mut verdict);
     Ok(verdict)
@@ -808,6 +827,58 @@ fn check_validity_period(credential: &Value, now: DateTime<Utc>, verdict: &mut V
     };
     verdict.record(CheckName::ValidFrom, from_outcome);
     verdict.record(CheckName::ValidUntil, until_outcome);
+}
+
+/// Bitstring Status List (§3.2): every entry is read from its list, which must have been
+/// fetched and verified; a list that could not be had is "could not check" (fail closed).
+fn check_status(credential: &Value, lists: &StatusLists, verdict: &mut Verdict) {
+    let entries = match StatusEntry::all_of(credential) {
+        Ok(entries) => entries,
+        Err(problem) => {
+            verdict.record(CheckName::Status, Outcome::Failed(problem.to_string()));
+            return;
+        }
+    };
+    if entries.is_empty() {
+        verdict.record(CheckName::Status, Outcome::NotApplicable);
+        return;
+    }
+    for entry in entries {
+        let outcome = match lists.lists.get(&entry.list_credential) {
+            None => Outcome::CouldNotCheck(format!(
+                "status list {} was not retrieved",
+                entry.list_credential
+            )),
+            Some(Err(problem @ StatusProblem::Retrieval(_))) => {
+                Outcome::CouldNotCheck(problem.to_string())
+            }
+            Some(Err(problem)) => Outcome::Failed(problem.to_string()),
+            Some(Ok(list)) => match status_in(&entry, list) {
+                Ok(false) => Outcome::Passed,
+                Ok(true) => Outcome::Failed(match entry.purpose {
+                    StatusPurpose::Revocation => "revoked".to_owned(),
+                    StatusPurpose::Suspension => "suspended".to_owned(),
+                }),
+                Err(problem) => Outcome::Failed(problem.to_string()),
+            },
+        };
+        verdict.record(CheckName::Status, outcome);
+    }
+}
+
+/// The status list URLs a document's credentials point at, so the caller can fetch them.
+pub fn status_lists_named(document: &Value) -> Vec<String> {
+    let mut urls = Vec::new();
+    let mut documents = vec![document];
+    documents.extend(embedded_credentials(document));
+    for credential in documents {
+        if let Ok(entries) = StatusEntry::all_of(credential) {
+            urls.extend(entries.into_iter().map(|e| e.list_credential));
+        }
+    }
+    urls.sort();
+    urls.dedup();
+    urls
 }
 
 fn check_schemas(credential: &Value, verdict: &mut Verdict) {

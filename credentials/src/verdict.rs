@@ -15,6 +15,8 @@ pub enum CheckName {
     Proof,
     ValidFrom,
     ValidUntil,
+    /// Bitstring Status List: not revoked, not suspended.
+    Status,
     /// The document validates against the JSON Schema it names.
     CredentialSchema,
     /// NHS type rules: identifier formats, required claims, no unknown claims.

@@ -103,7 +103,7 @@ pub async fn run(args: UpArgs) -> Result<()> {
     let verifier_settings = VerifierSettings {
         listen: verifier_address,
         public_base_url: format!("http://{verifier_address}"),
-        did_web_plain_http_hosts: vec![issuer_address.to_string()],
+        plain_http_hosts: vec![issuer_address.to_string()],
         ..VerifierSettings::default()
     };
     let verifier = verifier::build(&verifier_settings).map_err(anyhow::Error::msg)?;

@@ -53,6 +53,12 @@ fn spawn(listener: Listener, router: axum::Router) -> tokio::sync::oneshot::Send
 impl Platform {
     /// Starts both services and imports the sample people.
     pub async fn start() -> Result<Self> {
+        Self::start_trusting_plain_http(Vec::new()).await
+    }
+
+    /// As [`Platform::start`], and the verifier may also fetch from these loopback hosts
+    /// over plain HTTP (e.g. a status list server a test runs).
+    pub async fn start_trusting_plain_http(extra_hosts: Vec<String>) -> Result<Self> {
         let data = tempfile::tempdir()?;
         let issuer_listener = Listener::bind(SocketAddr::from(([127, 0, 0, 1], 0)), None)?;
         let verifier_listener = Listener::bind(SocketAddr::from(([127, 0, 0, 1], 0)), None)?;
@@ -70,7 +76,7 @@ impl Platform {
         let verifier = verifier::build(&VerifierSettings {
             listen: verifier_address,
             public_base_url: format!("http://{verifier_address}"),
-            did_web_plain_http_hosts: vec![issuer_address.to_string()],
+            plain_http_hosts: [vec![issuer_address.to_string()], extra_hosts].concat(),
             ..VerifierSettings::default()
         })
         .map_err(anyhow::Error::msg)?;

@@ -11,6 +11,7 @@ pub mod api;
 pub mod resolver;
 pub mod service;
 pub mod settings;
+pub mod status;
 pub mod vc_api;
 
 use std::sync::Arc;
@@ -29,13 +30,19 @@ pub fn build(settings: &VerifierSettings) -> Result<Arc<Verifier>, String> {
         resolvers.push(Arc::new(resolver::pinned_from_folder(folder)?));
     }
     let http = resolver::HttpDidWebResolver::new(
-        settings.did_web_plain_http_hosts.clone(),
+        settings.plain_http_hosts.clone(),
         Duration::from_secs(settings.did_cache_seconds),
     )
     .map_err(|e| format!("HTTP client: {e}"))?;
     resolvers.push(Arc::new(http));
+    let status_lists = status::StatusListFetcher::new(
+        settings.plain_http_hosts.clone(),
+        Duration::from_secs(settings.status_max_staleness_seconds),
+    )
+    .map_err(|e| format!("HTTP client: {e}"))?;
     Ok(Arc::new(Verifier::new(
         Arc::new(ChainedResolver(resolvers)),
+        status_lists,
         Arc::new(SystemClock),
         settings.public_base_url.trim_end_matches('/').to_owned(),
     )))

@@ -1,23 +1,28 @@
-//! The verifier's operations, free of HTTP. Fetching (DID documents) happens here, before
-//! verification; the verdict itself is a pure function of the document and the snapshot.
+//! The verifier's operations, free of HTTP. Fetching (DID documents, status lists) happens
+//! here, before verification; the verdict itself is a pure function of the document and
+//! the snapshot.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use credentials::did::{DidResolver, ResolvedDids};
-use credentials::securing::verification_methods_named;
+use credentials::securing::{status_lists_named, verification_methods_named, StatusLists};
+use credentials::status_list::StatusProblem;
 use credentials::{
     verify_credential, verify_presentation, CheckName, Clock, Outcome, PresentationExpectations,
     PresentationVerdict, Verdict, VerificationEnvironment,
 };
 use serde_json::Value;
 
+use crate::status::StatusListFetcher;
+
 /// How long a challenge from `POST /challenges` may be used.
 const CHALLENGE_LIFETIME: Duration = Duration::from_secs(300);
 
 pub struct Verifier {
     resolver: Arc<dyn DidResolver>,
+    status_lists: StatusListFetcher,
     clock: Arc<dyn Clock>,
     default_domain: String,
     challenges: Mutex<HashMap<String, Instant>>,
@@ -26,29 +31,71 @@ pub struct Verifier {
 impl Verifier {
     pub fn new(
         resolver: Arc<dyn DidResolver>,
+        status_lists: StatusListFetcher,
         clock: Arc<dyn Clock>,
         default_domain: String,
     ) -> Self {
         Self {
             resolver,
+            status_lists,
             clock,
             default_domain,
             challenges: Mutex::new(HashMap::new()),
         }
     }
 
+    pub fn status_list_fetcher(&self) -> &StatusListFetcher {
+        &self.status_lists
+    }
+
     pub fn default_domain(&self) -> &str {
         &self.default_domain
     }
 
-    async fn snapshot(&self, document: &Value) -> ResolvedDids {
-        let methods = verification_methods_named(document);
-        ResolvedDids::resolve_all(self.resolver.as_ref(), methods.iter().map(String::as_str)).await
+    /// Everything a verification may read, fetched first: the status lists the document
+    /// points at (each verified as a credential in its own right), and every DID document
+    /// named by the document's proofs and the lists' proofs.
+    async fn snapshot(&self, document: &Value) -> (ResolvedDids, StatusLists) {
+        let mut fetched = Vec::new();
+        for url in status_lists_named(document) {
+            let list = self.status_lists.fetch(&url).await;
+            fetched.push((url, list));
+        }
+        let mut methods = verification_methods_named(document);
+        for list in fetched.iter().filter_map(|(_, list)| list.as_ref().ok()) {
+            methods.extend(verification_methods_named(list));
+        }
+        let dids =
+            ResolvedDids::resolve_all(self.resolver.as_ref(), methods.iter().map(String::as_str))
+                .await;
+        let mut lists = StatusLists::default();
+        for (url, list) in fetched {
+            let checked = match list {
+                Ok(list) => {
+                    let env = VerificationEnvironment::new(&dids, self.clock.as_ref());
+                    match verify_credential(&list, &env).await {
+                        Ok(verdict) if verdict.verified() => Ok(list),
+                        Ok(verdict) => Err(StatusProblem::Verification(
+                            verdict
+                                .failures()
+                                .map(|c| format!("{:?}", c.outcome))
+                                .collect::<Vec<_>>()
+                                .join("; "),
+                        )),
+                        Err(e) => Err(StatusProblem::Verification(e.to_string())),
+                    }
+                }
+                Err(problem) => Err(problem),
+            };
+            lists.lists.insert(url, checked);
+        }
+        (dids, lists)
     }
 
     pub async fn verify_credential(&self, credential: &Value) -> credentials::Result<Verdict> {
-        let dids = self.snapshot(credential).await;
-        let env = VerificationEnvironment::new(&dids, self.clock.as_ref());
+        let (dids, lists) = self.snapshot(credential).await;
+        let env =
+            VerificationEnvironment::new(&dids, self.clock.as_ref()).with_status_lists(&lists);
         verify_credential(credential, &env).await
     }
 
@@ -61,8 +108,9 @@ impl Verifier {
         challenge: Option<String>,
         domain: Option<String>,
     ) -> credentials::Result<PresentationVerdict> {
-        let dids = self.snapshot(presentation).await;
-        let env = VerificationEnvironment::new(&dids, self.clock.as_ref());
+        let (dids, lists) = self.snapshot(presentation).await;
+        let env =
+            VerificationEnvironment::new(&dids, self.clock.as_ref()).with_status_lists(&lists);
         let expected = PresentationExpectations {
             challenge: challenge.clone(),
             domain: domain.or_else(|| Some(self.default_domain.clone())),

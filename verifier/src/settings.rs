@@ -11,14 +11,17 @@ pub struct VerifierSettings {
     pub listen: SocketAddr,
     /// The URL the world reaches this service at; also the default expected `domain`.
     pub public_base_url: String,
-    /// did:web hosts (`host:port`) whose DID documents may be fetched over plain HTTP:
-    /// loopback development only. Everything else is fetched over HTTPS.
-    pub did_web_plain_http_hosts: Vec<String>,
+    /// Hosts (`host:port`) whose DID documents and status lists may be fetched over plain
+    /// HTTP: loopback development only. Everything else is fetched over HTTPS.
+    pub plain_http_hosts: Vec<String>,
     /// A folder of DID documents (`*.json`) to use instead of fetching: for air-gapped
     /// sites and tests. A pinned document wins over a fetched one.
     pub pinned_did_documents: Option<PathBuf>,
     /// How long a fetched DID document is reused, in seconds.
     pub did_cache_seconds: u64,
+    /// The longest a status list is reused, whatever its `ttl` says; past it the list is
+    /// fetched again, and if it cannot be, status is "could not check" (fail closed).
+    pub status_max_staleness_seconds: u64,
     pub tls: Option<TlsFiles>,
 }
 
@@ -27,9 +30,10 @@ impl Default for VerifierSettings {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 8403)),
             public_base_url: "http://127.0.0.1:8403".into(),
-            did_web_plain_http_hosts: vec!["127.0.0.1:8401".into(), "localhost:8401".into()],
+            plain_http_hosts: vec!["127.0.0.1:8401".into(), "localhost:8401".into()],
             pinned_did_documents: None,
             did_cache_seconds: 300,
+            status_max_staleness_seconds: 300,
             tls: None,
         }
     }

@@ -19,6 +19,7 @@ fn problem_type(name: CheckName) -> &'static str {
             "https://staff-passport.nhs.uk/problems/validity-period"
         }
         CheckName::Credentials => "https://staff-passport.nhs.uk/problems/credential-invalid",
+        CheckName::Status => "https://staff-passport.nhs.uk/problems/credential-status",
     }
 }
 
@@ -35,6 +36,7 @@ fn title(name: CheckName) -> &'static str {
         CheckName::Domain => "Wrong domain",
         CheckName::HolderBinding => "Not presented by its subject",
         CheckName::Credentials => "A credential in the presentation does not verify",
+        CheckName::Status => "Revoked, suspended, or status unknown",
     }
 }
 
@@ -81,6 +83,33 @@ fn proof_entries(verdict: &Verdict, document: &Value) -> Value {
     json!([{"verified": verified, "input": document.get("proof").cloned().unwrap_or(Value::Null)}])
 }
 
+fn status_entries(verdict: &Verdict, credential: &Value) -> Value {
+    let inputs: Vec<Value> = match credential.get("credentialStatus") {
+        Some(Value::Array(entries)) => entries.clone(),
+        Some(entry) => vec![entry.clone()],
+        None => Vec::new(),
+    };
+    let outcomes: Vec<&Outcome> = verdict
+        .checks
+        .iter()
+        .filter(|c| c.name == CheckName::Status && c.outcome != Outcome::NotApplicable)
+        .map(|c| &c.outcome)
+        .collect();
+    let entries: Vec<Value> = inputs
+        .iter()
+        .zip(outcomes)
+        .map(|(input, outcome)| {
+            let value = match outcome {
+                Outcome::Passed => json!(0),
+                Outcome::Failed(reason) if reason == "revoked" || reason == "suspended" => json!(1),
+                _ => Value::Null,
+            };
+            json!({"value": value, "verified": *outcome == Outcome::Passed, "input": input})
+        })
+        .collect();
+    Value::Array(entries)
+}
+
 /// The `results` of one credential.
 pub fn credential_results(verdict: &Verdict, credential: &Value) -> Value {
     let schemas: Vec<Value> = verdict
@@ -93,8 +122,7 @@ pub fn credential_results(verdict: &Verdict, credential: &Value) -> Value {
         "validFrom": result_entry(verdict, CheckName::ValidFrom, credential.get("validFrom")),
         "validUntil": result_entry(verdict, CheckName::ValidUntil, credential.get("validUntil")),
         "credentialSchema": schemas,
-        // Status lists arrive with the trust registry; nothing is claimed checked until then.
-        "credentialStatus": [],
+        "credentialStatus": status_entries(verdict, credential),
         "proof": proof_entries(verdict, credential),
         "checks": verdict.checks,
     })

@@ -163,3 +163,55 @@ async fn presentations_verify_both_ways() {
         .unwrap();
     assert_eq!(result["verified"], false);
 }
+
+#[tokio::test]
+async fn status_lists_read_the_same_in_digital_bazaar() {
+    use credentials::status_list::{
+        Bitstring, StatusListCredential, StatusPurpose, MINIMUM_ENTRIES,
+    };
+    let set = vec![0usize, 7, 8, 4242, MINIMUM_ENTRIES - 1];
+    let mut ours = Bitstring::new(MINIMUM_ENTRIES).unwrap();
+    for index in &set {
+        ours.set(*index, true).unwrap();
+    }
+    let decoded = digital_bazaar(
+        "status-list.mjs",
+        &json!({"op": "decode", "encodedList": ours.encode().unwrap()}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(decoded["length"], MINIMUM_ENTRIES);
+    assert_eq!(decoded["set"], json!(set));
+
+    let theirs = digital_bazaar(
+        "status-list.mjs",
+        &json!({"op": "encode", "length": MINIMUM_ENTRIES, "set": set}),
+    )
+    .await
+    .unwrap();
+    let read = Bitstring::decode(theirs["encodedList"].as_str().unwrap()).unwrap();
+    assert_eq!(read.set_indexes(), set);
+
+    // A list credential signed by our issuer verifies there too.
+    let platform = Platform::start().await.unwrap();
+    let unsigned = StatusListCredential {
+        url: "https://registry.example.nhs.uk/status/revocation/1",
+        issuer: &platform.issuer_did,
+        purpose: StatusPurpose::Revocation,
+        list: &ours,
+        valid_from: "2026-01-01T00:00:00Z".parse().unwrap(),
+        valid_until: None,
+        ttl_millis: Some(300_000),
+    }
+    .to_json()
+    .unwrap();
+    let response = platform
+        .admin_post("/credentials/issue", &json!({"credential": unsigned}))
+        .await
+        .unwrap();
+    let signed = response.json::<Value>().await.unwrap()["verifiableCredential"].clone();
+    let request =
+        json!({"op": "verify", "document": signed, "didDocuments": did_documents(&platform).await});
+    let result = digital_bazaar("status-list.mjs", &request).await.unwrap();
+    assert_eq!(result["verified"], true, "{result:#}");
+}

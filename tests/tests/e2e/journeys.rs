@@ -342,7 +342,7 @@ async fn an_air_gapped_verifier_uses_pinned_did_documents() {
     // No plain-HTTP allowance: without the pinned document the issuer's DID is unreachable.
     let offline = |folder: Option<std::path::PathBuf>| {
         verifier::build(&verifier::VerifierSettings {
-            did_web_plain_http_hosts: Vec::new(),
+            plain_http_hosts: Vec::new(),
             pinned_did_documents: folder,
             ..verifier::VerifierSettings::default()
         })

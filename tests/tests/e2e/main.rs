@@ -4,3 +4,4 @@
 mod bad_input;
 mod interop;
 mod journeys;
+mod status;

@@ -1,0 +1,192 @@
+//! Revocation and suspension seen by the verifier: Bitstring Status Lists served over
+//! HTTP, each list itself a signed credential that must verify.
+
+use std::sync::{Arc, Mutex};
+
+use axum::extract::{Path, State};
+use axum::routing::get;
+use axum::{Json, Router};
+use credentials::status_list::{
+    Bitstring, StatusEntry, StatusListCredential, StatusPurpose, MINIMUM_ENTRIES,
+};
+use serde_json::{json, Value};
+use tests::Platform;
+
+type Served = Arc<Mutex<std::collections::HashMap<String, Value>>>;
+
+async fn serve_lists() -> (String, Served) {
+    let served: Served = Arc::default();
+    let router = Router::new()
+        .route(
+            "/status/{name}",
+            get(
+                |State(served): State<Served>, Path(name): Path<String>| async move {
+                    let list = served.lock().unwrap().get(&name).cloned();
+                    list.map(Json).ok_or(axum::http::StatusCode::NOT_FOUND)
+                },
+            ),
+        )
+        .with_state(served.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap().to_string();
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    (address, served)
+}
+
+async fn signed_list(
+    platform: &Platform,
+    url: &str,
+    purpose: StatusPurpose,
+    set: &[usize],
+) -> Value {
+    let mut list = Bitstring::new(MINIMUM_ENTRIES).unwrap();
+    for index in set {
+        list.set(*index, true).unwrap();
+    }
+    let unsigned = StatusListCredential {
+        url,
+        issuer: &platform.issuer_did,
+        purpose,
+        list: &list,
+        valid_from: "2026-01-01T00:00:00Z".parse().unwrap(),
+        valid_until: None,
+        ttl_millis: Some(60_000),
+    }
+    .to_json()
+    .unwrap();
+    let response = platform
+        .admin_post("/credentials/issue", &json!({"credential": unsigned}))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    response.json::<Value>().await.unwrap()["verifiableCredential"].clone()
+}
+
+async fn credential_with_status(platform: &Platform, entries: Vec<StatusEntry>) -> Value {
+    let credential = json!({
+        "@context": ["https://www.w3.org/ns/credentials/v2", "https://staff-passport.nhs.uk/contexts/v1"],
+        "type": ["VerifiableCredential", "EmploymentCredential"],
+        "credentialSubject": {
+            "careIdentityUuid": "966786164588",
+            "employer": {"odsCode": "RJ1", "name": "Guy's and St Thomas' NHS Foundation Trust"},
+            "assignmentNumber": "30493776",
+            "primaryAssignment": true,
+            "positionNumber": "1625944",
+            "positionTitle": "Consultant Physician",
+            "staffGroup": "Medical and Dental",
+            "startDate": "2020-06-01"
+        },
+        "credentialStatus": entries.iter().map(StatusEntry::to_json).collect::<Vec<_>>(),
+    });
+    let response = platform
+        .admin_post("/credentials/issue", &json!({"credential": credential}))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    response.json::<Value>().await.unwrap()["verifiableCredential"].clone()
+}
+
+#[tokio::test]
+async fn revoked_and_suspended_credentials_do_not_verify() {
+    let (lists_host, served) = serve_lists().await;
+    let platform = Platform::start_trusting_plain_http(vec![lists_host.clone()])
+        .await
+        .unwrap();
+    let revocation_url = format!("http://{lists_host}/status/revocation");
+    let suspension_url = format!("http://{lists_host}/status/suspension");
+    let revocation =
+        signed_list(&platform, &revocation_url, StatusPurpose::Revocation, &[42]).await;
+    let suspension = signed_list(&platform, &suspension_url, StatusPurpose::Suspension, &[7]).await;
+    served
+        .lock()
+        .unwrap()
+        .insert("revocation".into(), revocation.clone());
+    served
+        .lock()
+        .unwrap()
+        .insert("suspension".into(), suspension);
+
+    let entry = |purpose, index: usize, url: &str| StatusEntry {
+        purpose,
+        index,
+        list_credential: url.to_owned(),
+    };
+    let cases = [
+        ("in good standing", 41, 8, &revocation_url, Some(true), ""),
+        ("revoked", 42, 8, &revocation_url, Some(false), "revoked"),
+        (
+            "suspended",
+            41,
+            7,
+            &revocation_url,
+            Some(false),
+            "suspended",
+        ),
+    ];
+    for (name, revocation_index, suspension_index, url, expected, reason) in cases {
+        let credential = credential_with_status(
+            &platform,
+            vec![
+                entry(StatusPurpose::Revocation, revocation_index, url),
+                entry(StatusPurpose::Suspension, suspension_index, &suspension_url),
+            ],
+        )
+        .await;
+        let result = platform.verify_credential(&credential).await.unwrap();
+        assert_eq!(result["verified"].as_bool(), expected, "{name}: {result:#}");
+        let statuses = result["results"]["credentialStatus"].as_array().unwrap();
+        assert_eq!(statuses.len(), 2, "{name}");
+        if !reason.is_empty() {
+            let details: Vec<&str> = result["problemDetails"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter_map(|p| p["detail"].as_str())
+                .collect();
+            assert!(details.contains(&reason), "{name}: {details:?}");
+        }
+    }
+
+    // A list nobody can fetch: status is unknown, so the credential is not accepted.
+    let unreachable = credential_with_status(
+        &platform,
+        vec![entry(
+            StatusPurpose::Revocation,
+            1,
+            &format!("http://{lists_host}/status/missing"),
+        )],
+    )
+    .await;
+    let result = platform.verify_credential(&unreachable).await.unwrap();
+    assert_eq!(result["verified"], false);
+    assert!(
+        result["problemDetails"]
+            .to_string()
+            .contains("could-not-check"),
+        "{result:#}"
+    );
+
+    // A list whose bits were changed after signing is refused, not read.
+    let mut forged = revocation.clone();
+    forged["credentialSubject"]["encodedList"] = Bitstring::new(MINIMUM_ENTRIES)
+        .unwrap()
+        .encode()
+        .unwrap()
+        .into();
+    served.lock().unwrap().insert("forged".into(), forged);
+    let forged_url = format!("http://{lists_host}/status/forged");
+    let mut forged_list = served.lock().unwrap()["forged"].clone();
+    forged_list["id"] = forged_url.clone().into();
+    served.lock().unwrap().insert("forged".into(), forged_list);
+    let relying_on_forgery = credential_with_status(
+        &platform,
+        vec![entry(StatusPurpose::Revocation, 42, &forged_url)],
+    )
+    .await;
+    let result = platform
+        .verify_credential(&relying_on_forgery)
+        .await
+        .unwrap();
+    assert_eq!(result["verified"], false, "{result:#}");
+    assert_eq!(result["results"]["credentialStatus"][0]["verified"], false);
+}
