@@ -78,6 +78,23 @@ impl Bitstring {
         })
     }
 
+    /// A list from its stored bytes (as [`Bitstring::as_bytes`] gave them).
+    pub fn from_bytes(bytes: Vec<u8>) -> Result<Self, StatusProblem> {
+        if bytes.len() * 8 < MINIMUM_ENTRIES {
+            return Err(StatusProblem::ListLength);
+        }
+        if bytes.len() * 8 > MAXIMUM_ENTRIES {
+            return Err(StatusProblem::Malformed(
+                "the status list is larger than any list we accept".into(),
+            ));
+        }
+        Ok(Self { bytes })
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
     pub fn len(&self) -> usize {
         self.bytes.len() * 8
     }

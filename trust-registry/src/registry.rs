@@ -1,0 +1,411 @@
+//! The registry's operations on status, free of HTTP.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use credentials::did::{did_web_document, did_web_for_base_url};
+use credentials::status_list::{StatusEntry, StatusListCredential, StatusPurpose};
+use credentials::{sign_credential, Clock, Cryptosuite, ProofRequest, SigningIdentity};
+use serde_json::Value;
+
+use crate::error::{RegistryError, Result};
+use crate::store::{AuditEntry, RegistryStore, StatusSlot};
+
+/// Who asks for a change.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Actor {
+    /// A trust-framework operator, by name: may change any entry, with a reason.
+    Operator(String),
+    /// An issuer, by DID: may change only the entries it allocated.
+    Issuer(String),
+}
+
+impl Actor {
+    fn label(&self) -> String {
+        match self {
+            Actor::Operator(name) => format!("operator:{name}"),
+            Actor::Issuer(did) => did.clone(),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StatusAction {
+    Revoke,
+    Suspend,
+    /// Lifts a suspension. Nothing lifts a revocation (BR-19).
+    Reinstate,
+}
+
+pub struct Registry {
+    store: Arc<RegistryStore>,
+    signer: SigningIdentity,
+    did_document: Value,
+    base_url: String,
+    clock: Arc<dyn Clock>,
+    ttl_millis: u64,
+    /// Signed list credentials, re-signed only after a change.
+    signed: Mutex<HashMap<(StatusPurpose, u32), Value>>,
+}
+
+impl Registry {
+    pub fn new(
+        store: Arc<RegistryStore>,
+        public_base_url: &str,
+        clock: Arc<dyn Clock>,
+        ttl_millis: u64,
+    ) -> Result<Self> {
+        let base_url = public_base_url.trim_end_matches('/').to_owned();
+        let did = did_web_for_base_url(&base_url)?;
+        let key = ed25519_dalek::SigningKey::from_bytes(&store.signing_key_seed()?);
+        let did_document = did_web_document(&did, &key.verifying_key());
+        let signer = SigningIdentity::new(key, format!("{did}#key-1"));
+        Ok(Self {
+            store,
+            signer,
+            did_document,
+            base_url,
+            clock,
+            ttl_millis,
+            signed: Mutex::new(HashMap::new()),
+        })
+    }
+
+    pub fn did(&self) -> &str {
+        self.signer.did()
+    }
+
+    pub fn did_document(&self) -> &Value {
+        &self.did_document
+    }
+
+    fn list_url(&self, purpose: StatusPurpose, list: u32) -> String {
+        format!("{}/status/{}/{list}", self.base_url, purpose.as_str())
+    }
+
+    /// Status entries (revocation and suspension) for a new credential of `issuer`.
+    pub fn allocate(&self, issuer: &str, credential_id: &str) -> Result<Vec<StatusEntry>> {
+        if credential_id.trim().is_empty() {
+            return Err(RegistryError::BadRequest(
+                "credential id is required".into(),
+            ));
+        }
+        let allocation = self.store.allocate(
+            issuer,
+            credential_id,
+            &[StatusPurpose::Revocation, StatusPurpose::Suspension],
+        )?;
+        Ok(allocation
+            .slots
+            .iter()
+            .map(|slot| StatusEntry {
+                purpose: slot.purpose,
+                index: slot.index,
+                list_credential: self.list_url(slot.purpose, slot.list),
+            })
+            .collect())
+    }
+
+    /// Revokes, suspends or reinstates a credential. Returns the audit entry, or `None`
+    /// when the credential already had that status.
+    pub fn change_status(
+        &self,
+        actor: &Actor,
+        credential_id: &str,
+        action: StatusAction,
+        reason: Option<String>,
+        event_id: Option<String>,
+    ) -> Result<Option<AuditEntry>> {
+        let allocation = self.store.allocation(credential_id)?.ok_or_else(|| {
+            RegistryError::NotFound(format!("no status entries for {credential_id}"))
+        })?;
+        match actor {
+            Actor::Issuer(did) if *did != allocation.owner => {
+                return Err(RegistryError::Forbidden(
+                    "an issuer may change only its own credentials' status".into(),
+                ));
+            }
+            Actor::Operator(_) if reason.as_deref().is_none_or(|r| r.trim().is_empty()) => {
+                return Err(RegistryError::BadRequest(
+                    "an operator must give a reason".into(),
+                ));
+            }
+            _ => {}
+        }
+        let slot_for = |purpose| {
+            allocation
+                .slots
+                .iter()
+                .find(|s| s.purpose == purpose)
+                .cloned()
+                .ok_or_else(|| {
+                    RegistryError::Store(format!(
+                        "{credential_id} has no {} entry",
+                        purpose.as_str()
+                    ))
+                })
+        };
+        let (slot, value): (StatusSlot, bool) = match action {
+            StatusAction::Revoke => (slot_for(StatusPurpose::Revocation)?, true),
+            StatusAction::Suspend => (slot_for(StatusPurpose::Suspension)?, true),
+            StatusAction::Reinstate => {
+                let revocation = slot_for(StatusPurpose::Revocation)?;
+                if self.is_set(&revocation)? {
+                    return Err(RegistryError::Conflict(
+                        "the credential is revoked; revocation is permanent".into(),
+                    ));
+                }
+                (slot_for(StatusPurpose::Suspension)?, false)
+            }
+        };
+        let entry = AuditEntry {
+            sequence: 0,
+            at: credentials::catalogue::xsd_date_time(&self.clock.now()),
+            actor: actor.label(),
+            action: serde_json::to_value(action)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default(),
+            credential_id: credential_id.to_owned(),
+            purpose: slot.purpose,
+            reason,
+            event_id,
+        };
+        let changed = self.store.change(&slot, value, entry)?;
+        if changed.is_some() {
+            if let Ok(mut signed) = self.signed.lock() {
+                signed.remove(&(slot.purpose, slot.list));
+            }
+        }
+        Ok(changed)
+    }
+
+    fn is_set(&self, slot: &StatusSlot) -> Result<bool> {
+        let list = self
+            .store
+            .list(slot.purpose, slot.list)?
+            .ok_or_else(|| RegistryError::Store("allocated list is missing".into()))?;
+        list.get(slot.index)
+            .map_err(|e| RegistryError::Store(e.to_string()))
+    }
+
+    /// The signed `BitstringStatusListCredential` for one list, signed again only after a change.
+    pub async fn status_list_credential(&self, purpose: StatusPurpose, list: u32) -> Result<Value> {
+        if let Some(signed) = self
+            .signed
+            .lock()
+            .ok()
+            .and_then(|signed| signed.get(&(purpose, list)).cloned())
+        {
+            return Ok(signed);
+        }
+        let bits = self.store.list(purpose, list)?.ok_or_else(|| {
+            RegistryError::NotFound(format!("no {} list {list}", purpose.as_str()))
+        })?;
+        let url = self.list_url(purpose, list);
+        let unsigned = StatusListCredential {
+            url: &url,
+            issuer: self.did(),
+            purpose,
+            list: &bits,
+            valid_from: self.clock.now(),
+            valid_until: None,
+            ttl_millis: Some(self.ttl_millis),
+        }
+        .to_json()
+        .map_err(|e| RegistryError::Store(e.to_string()))?;
+        let request = ProofRequest {
+            created: Some(self.clock.now()),
+            ..Default::default()
+        };
+        let signed = sign_credential(
+            &unsigned,
+            &self.signer,
+            Cryptosuite::EddsaRdfc2022,
+            &request,
+        )
+        .await?;
+        if let Ok(mut cache) = self.signed.lock() {
+            cache.insert((purpose, list), signed.clone());
+        }
+        Ok(signed)
+    }
+
+    pub fn audit(&self) -> Result<Vec<AuditEntry>> {
+        self.store.audit()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use credentials::status_list::{status_in, MINIMUM_ENTRIES};
+    use credentials::{FixedClock, PinnedDidDocuments, ResolvedDids, VerificationEnvironment};
+
+    use super::*;
+
+    fn registry(dir: &std::path::Path) -> Registry {
+        let store = Arc::new(RegistryStore::open(dir, MINIMUM_ENTRIES).unwrap());
+        let clock = Arc::new(FixedClock("2026-11-24T12:00:00Z".parse().unwrap()));
+        Registry::new(store, "http://127.0.0.1:8402", clock, 300_000).unwrap()
+    }
+
+    const RJ1: &str = "did:web:127.0.0.1%3A8401";
+
+    async fn status_of(registry: &Registry, entry: &StatusEntry) -> bool {
+        let purpose = entry.purpose;
+        let list: u32 = entry
+            .list_credential
+            .rsplit('/')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        let signed = registry
+            .status_list_credential(purpose, list)
+            .await
+            .unwrap();
+        let pinned = PinnedDidDocuments::new()
+            .with(registry.did_document().clone())
+            .unwrap();
+        let dids = ResolvedDids::resolve_all(&pinned, [registry.did()]).await;
+        let clock = FixedClock("2026-11-24T12:00:00Z".parse().unwrap());
+        let verdict =
+            credentials::verify_credential(&signed, &VerificationEnvironment::new(&dids, &clock))
+                .await
+                .unwrap();
+        assert!(verdict.verified(), "{verdict:#?}");
+        status_in(entry, &signed).unwrap()
+    }
+
+    #[tokio::test]
+    async fn revocation_is_permanent_and_suspension_is_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let registry = registry(dir.path());
+        let entries = registry.allocate(RJ1, "urn:uuid:1").unwrap();
+        assert_eq!(entries.len(), 2);
+        let (revocation, suspension) = (&entries[0], &entries[1]);
+        assert!(!status_of(&registry, revocation).await);
+
+        let issuer = Actor::Issuer(RJ1.into());
+        registry
+            .change_status(
+                &issuer,
+                "urn:uuid:1",
+                StatusAction::Suspend,
+                None,
+                Some("EVT-1".into()),
+            )
+            .unwrap()
+            .unwrap();
+        assert!(status_of(&registry, suspension).await);
+        registry
+            .change_status(&issuer, "urn:uuid:1", StatusAction::Reinstate, None, None)
+            .unwrap()
+            .unwrap();
+        assert!(!status_of(&registry, suspension).await);
+
+        registry
+            .change_status(
+                &issuer,
+                "urn:uuid:1",
+                StatusAction::Revoke,
+                None,
+                Some("EVT-2".into()),
+            )
+            .unwrap()
+            .unwrap();
+        assert!(status_of(&registry, revocation).await);
+        assert!(
+            registry
+                .change_status(&issuer, "urn:uuid:1", StatusAction::Revoke, None, None)
+                .unwrap()
+                .is_none(),
+            "already revoked"
+        );
+        assert!(matches!(
+            registry.change_status(&issuer, "urn:uuid:1", StatusAction::Reinstate, None, None),
+            Err(RegistryError::Conflict(_))
+        ));
+        let audit = registry.audit().unwrap();
+        assert_eq!(
+            audit.iter().map(|a| a.action.as_str()).collect::<Vec<_>>(),
+            ["suspend", "reinstate", "revoke"]
+        );
+        assert_eq!(audit[2].event_id.as_deref(), Some("EVT-2"));
+    }
+
+    #[tokio::test]
+    async fn issuers_change_only_their_own_and_operators_give_reasons() {
+        let dir = tempfile::tempdir().unwrap();
+        let registry = registry(dir.path());
+        registry.allocate(RJ1, "urn:uuid:2").unwrap();
+        let other = Actor::Issuer("did:web:rth.example".into());
+        assert!(matches!(
+            registry.change_status(&other, "urn:uuid:2", StatusAction::Revoke, None, None),
+            Err(RegistryError::Forbidden(_))
+        ));
+        let operator = Actor::Operator("alex".into());
+        assert!(matches!(
+            registry.change_status(&operator, "urn:uuid:2", StatusAction::Revoke, None, None),
+            Err(RegistryError::BadRequest(_))
+        ));
+        let entry = registry
+            .change_status(
+                &operator,
+                "urn:uuid:2",
+                StatusAction::Revoke,
+                Some("key compromise".into()),
+                None,
+            )
+            .unwrap()
+            .unwrap();
+        assert_eq!(entry.actor, "operator:alex");
+        assert!(matches!(
+            registry.allocate("did:web:rth.example", "urn:uuid:2"),
+            Err(RegistryError::Conflict(_))
+        ));
+        assert!(matches!(
+            registry.change_status(
+                &operator,
+                "urn:uuid:none",
+                StatusAction::Revoke,
+                Some("x".into()),
+                None
+            ),
+            Err(RegistryError::NotFound(_))
+        ));
+        assert_eq!(
+            registry.audit().unwrap().len(),
+            1,
+            "refused changes leave no audit entry"
+        );
+    }
+
+    #[tokio::test]
+    async fn acknowledged_changes_survive_a_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        let entries = {
+            let registry = registry(dir.path());
+            let entries = registry.allocate(RJ1, "urn:uuid:3").unwrap();
+            registry
+                .change_status(
+                    &Actor::Issuer(RJ1.into()),
+                    "urn:uuid:3",
+                    StatusAction::Revoke,
+                    None,
+                    None,
+                )
+                .unwrap();
+            entries
+        };
+        let reopened = registry(dir.path());
+        assert!(status_of(&reopened, &entries[0]).await);
+        assert_eq!(reopened.audit().unwrap().len(), 1);
+        assert_eq!(
+            reopened.allocate(RJ1, "urn:uuid:3").unwrap(),
+            entries,
+            "allocation is stable"
+        );
+    }
+}
