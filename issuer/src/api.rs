@@ -67,6 +67,13 @@ impl From<IssuerError> for ApiError {
             IssuerError::UnknownPerson(id) => ApiError::not_found(format!("no person {id}")),
             IssuerError::NotIssuable(detail) => ApiError::new(ProblemKind::InvalidRecord, detail),
             IssuerError::Credential(e) => ApiError::malformed(e.to_string()),
+            IssuerError::Registry(detail) => {
+                tracing::error!(%detail, "status allocation failed");
+                ApiError::new(
+                    ProblemKind::Unavailable,
+                    "the trust registry could not allocate status entries; nothing was issued",
+                )
+            }
             e @ (IssuerError::Store(_) | IssuerError::Settings(_)) => ApiError::internal(e),
         }
     }

@@ -16,6 +16,9 @@ pub enum IssuerError {
     UnknownPerson(String),
     #[error("{0}")]
     NotIssuable(String),
+    /// The trust registry could not allocate status entries: nothing is issued without them.
+    #[error("{0}")]
+    Registry(String),
     #[error(transparent)]
     Credential(#[from] credentials::Error),
 }

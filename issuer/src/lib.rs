@@ -14,6 +14,7 @@ pub mod issuance;
 pub mod rbac;
 pub mod service;
 pub mod settings;
+pub mod status;
 pub mod store;
 
 use std::sync::Arc;
@@ -46,18 +47,29 @@ pub fn build(settings: &IssuerSettings) -> Result<(Arc<Issuer>, Router)> {
         .map_err(|e| IssuerError::Settings(e.to_string()))?;
     std::fs::create_dir_all(&settings.data_dir).map_err(|e| IssuerError::Store(e.to_string()))?;
     let store = store::SledStore::open(&settings.data_dir)?;
-    let issuer = Arc::new(
-        Issuer::new(
-            Arc::new(store),
-            Arc::new(catalogue),
-            &settings.organisation_ods,
-            settings.public_base_url.trim_end_matches('/'),
-            Arc::new(SystemClock),
-        )?
-        .with_import_policy(esr::ImportPolicy {
-            synthetic_data_only: settings.synthetic_data_only,
-        }),
-    );
+    let mut issuer = Issuer::new(
+        Arc::new(store),
+        Arc::new(catalogue),
+        &settings.organisation_ods,
+        settings.public_base_url.trim_end_matches('/'),
+        Arc::new(SystemClock),
+    )?
+    .with_import_policy(esr::ImportPolicy {
+        synthetic_data_only: settings.synthetic_data_only,
+    });
+    match (&settings.registry_url, &settings.registry_token) {
+        (Some(url), Some(token)) => {
+            issuer =
+                issuer.with_status_allocator(Arc::new(status::RegistryClient::new(url, token)?));
+        }
+        (None, None) => {}
+        _ => {
+            return Err(IssuerError::Settings(
+                "registry_url and registry_token go together".into(),
+            ))
+        }
+    }
+    let issuer = Arc::new(issuer);
     let router = api::router(Arc::clone(&issuer), BearerToken::new(token));
     Ok((issuer, router))
 }

@@ -23,6 +23,7 @@ use crate::esr::{
 };
 use crate::issuance::{credentials_for, IssuanceContext};
 use crate::rbac::RbacCatalogue;
+use crate::status::StatusAllocator;
 use crate::store::{IssuanceRecord, IssuerStore};
 
 pub struct Issuer {
@@ -34,6 +35,7 @@ pub struct Issuer {
     clock: Arc<dyn Clock>,
     did_document: Value,
     import_policy: ImportPolicy,
+    status: Option<Arc<dyn StatusAllocator>>,
 }
 
 /// What the RA asks for when issuing a person's credentials.
@@ -110,7 +112,14 @@ impl Issuer {
             clock,
             did_document,
             import_policy: ImportPolicy::default(),
+            status: None,
         })
+    }
+
+    /// Every credential issued from now on gets status entries from this allocator.
+    pub fn with_status_allocator(mut self, allocator: Arc<dyn StatusAllocator>) -> Self {
+        self.status = Some(allocator);
+        self
     }
 
     /// Whether imports accept only synthetic (fictional, `QQ` NI number) records.
@@ -286,7 +295,8 @@ impl Issuer {
         let mut issued = Vec::with_capacity(unsigned.len());
         let mut records = Vec::with_capacity(unsigned.len());
         for credential in unsigned {
-            let document = credential.to_json()?;
+            let mut document = credential.to_json()?;
+            self.add_status(&mut document).await?;
             let signed = self.sign(&document, suite).await?;
             records.push(self.issuance_record(
                 &signed,
@@ -378,6 +388,10 @@ impl Issuer {
         let document = Value::Object(credential);
         check_contexts_are_pinned(&document)?;
         let subject_uuid = check_catalogue_rules(&document)?;
+        let mut document = document;
+        if subject_uuid.is_some() && document.get("credentialStatus").is_none() {
+            self.add_status(&mut document).await?;
+        }
         let signed = self.sign(&document, suite).await?;
         let holder = signed
             .pointer("/credentialSubject/id")
@@ -392,6 +406,20 @@ impl Issuer {
         )?;
         self.store.record_issuances(&[record])?;
         Ok(signed)
+    }
+
+    /// Asks the registry for the credential's revocation and suspension entries (BR-23).
+    async fn add_status(&self, document: &mut Value) -> Result<()> {
+        let Some(allocator) = &self.status else {
+            return Ok(());
+        };
+        let id = document
+            .get("id")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        document["credentialStatus"] = Value::Array(allocator.allocate(&id).await?);
+        Ok(())
     }
 
     async fn sign(&self, document: &Value, suite: Cryptosuite) -> Result<Value> {

@@ -24,6 +24,11 @@ pub struct IssuerSettings {
     /// Accept only synthetic records (flagged fictional, `QQ` NI numbers), so that real
     /// personal data cannot enter a demonstration deployment. Set false for live data.
     pub synthetic_data_only: bool,
+    /// The trust registry that allocates every credential's revocation and suspension
+    /// entries (BR-23). Without one, credentials carry no status.
+    pub registry_url: Option<String>,
+    /// This issuer's bearer token at the registry.
+    pub registry_token: Option<String>,
     pub tls: Option<TlsFiles>,
 }
 
@@ -37,6 +42,8 @@ impl Default for IssuerSettings {
             rbac_catalogue: PathBuf::from("../shared/sample-data/rbac-roles.json"),
             api_token: None,
             synthetic_data_only: true,
+            registry_url: None,
+            registry_token: None,
             tls: None,
         }
     }

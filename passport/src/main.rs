@@ -22,11 +22,16 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Start the issuer and the verifier on loopback with an embedded store under ./data,
+    /// Start the issuer, the trust registry and the verifier on loopback with an embedded store under ./data,
     /// import the sample people on first start, and print the URLs and a development token.
     Up(up::UpArgs),
     /// Run the issuer alone, from a TOML settings file and PASSPORT_ISSUER_* variables.
     Issuer {
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+    /// Run the trust registry alone, from a TOML settings file and PASSPORT_REGISTRY_* variables.
+    Registry {
         #[arg(long)]
         config: Option<PathBuf>,
     },
@@ -99,6 +104,7 @@ async fn run(cli: Cli) -> Result<i32> {
     match cli.command {
         Command::Up(args) => up::run(args).await.map(|_| 0),
         Command::Issuer { config } => up::run_issuer_alone(config).await.map(|_| 0),
+        Command::Registry { config } => up::run_registry_alone(config).await.map(|_| 0),
         Command::Verifier { config } => up::run_verifier_alone(config).await.map(|_| 0),
         Command::Import {
             file,

@@ -9,6 +9,7 @@ use anyhow::{bail, Context, Result};
 use clap::Args;
 use issuer::IssuerSettings;
 use service_kit::Listener;
+use trust_registry::RegistrySettings;
 use verifier::VerifierSettings;
 
 #[derive(Args)]
@@ -23,6 +24,8 @@ pub struct UpArgs {
     host: IpAddr,
     #[arg(long, default_value_t = 8401)]
     issuer_port: u16,
+    #[arg(long, default_value_t = 8402)]
+    registry_port: u16,
     #[arg(long, default_value_t = 8403)]
     verifier_port: u16,
 }
@@ -32,8 +35,8 @@ async fn shutdown_signal() {
 }
 
 /// The development token: made once, kept in `<data>/dev-token`, readable only by its owner.
-fn development_token(data: &Path) -> Result<String> {
-    let path = data.join("dev-token");
+fn development_token(data: &Path, name: &str) -> Result<String> {
+    let path = data.join(name);
     if let Ok(existing) = std::fs::read_to_string(&path) {
         if !existing.trim().is_empty() {
             return Ok(existing.trim().to_owned());
@@ -62,13 +65,18 @@ pub async fn run(args: UpArgs) -> Result<()> {
             args.sample_data.display()
         );
     }
-    let token = development_token(&args.data)?;
+    let token = development_token(&args.data, "dev-token")?;
+    // The issuer's own credential at the registry: an issuer may touch only its own entries.
+    let issuer_registry_token = development_token(&args.data, "issuer-registry-token")?;
 
     let issuer_listener = Listener::bind(SocketAddr::new(args.host, args.issuer_port), None)
         .context("cannot listen for the issuer")?;
     let verifier_listener = Listener::bind(SocketAddr::new(args.host, args.verifier_port), None)
         .context("cannot listen for the verifier")?;
+    let registry_listener = Listener::bind(SocketAddr::new(args.host, args.registry_port), None)
+        .context("cannot listen for the trust registry")?;
     let issuer_address = issuer_listener.local_addr()?;
+    let registry_address = registry_listener.local_addr()?;
     let verifier_address = verifier_listener.local_addr()?;
 
     let issuer_settings = IssuerSettings {
@@ -77,8 +85,22 @@ pub async fn run(args: UpArgs) -> Result<()> {
         data_dir: args.data.join("issuer"),
         rbac_catalogue: catalogue,
         api_token: Some(token.clone()),
+        registry_url: Some(format!("http://{registry_address}")),
+        registry_token: Some(issuer_registry_token.clone()),
         ..IssuerSettings::default()
     };
+    let issuer_did = credentials::did::did_web_for_base_url(&issuer_settings.public_base_url)?;
+    let registry_settings = RegistrySettings {
+        listen: registry_address,
+        public_base_url: format!("http://{registry_address}"),
+        data_dir: args.data.join("trust-registry"),
+        // Short, so a revocation shows in `passport up` within seconds until the change feed lands.
+        ttl_seconds: 10,
+        operator_token: Some(token.clone()),
+        issuer_tokens: [(issuer_did, issuer_registry_token)].into(),
+        ..RegistrySettings::default()
+    };
+    let (registry_did, registry_router) = trust_registry::build(&registry_settings)?;
     let (issuer, issuer_router) = issuer::build(&issuer_settings)?;
     if issuer.person_count()? == 0 {
         let extract: serde_json::Value = serde_json::from_slice(&std::fs::read(&people)?)?;
@@ -103,7 +125,7 @@ pub async fn run(args: UpArgs) -> Result<()> {
     let verifier_settings = VerifierSettings {
         listen: verifier_address,
         public_base_url: format!("http://{verifier_address}"),
-        plain_http_hosts: vec![issuer_address.to_string()],
+        plain_http_hosts: vec![issuer_address.to_string(), registry_address.to_string()],
         ..VerifierSettings::default()
     };
     let verifier = verifier::build(&verifier_settings).map_err(anyhow::Error::msg)?;
@@ -113,6 +135,7 @@ pub async fn run(args: UpArgs) -> Result<()> {
         "  issuer    http://{issuer_address}   (DID {})",
         issuer.did()
     );
+    println!("  registry  http://{registry_address}   (DID {registry_did})");
     println!("  verifier  http://{verifier_address}");
     println!(
         "  API token {token}   (also in {})",
@@ -122,11 +145,13 @@ pub async fn run(args: UpArgs) -> Result<()> {
     println!("Stop with Ctrl-C.");
 
     let issuer_task = tokio::spawn(issuer_listener.serve(issuer_router, shutdown_signal()));
+    let registry_task = tokio::spawn(registry_listener.serve(registry_router, shutdown_signal()));
     let verifier_task =
         tokio::spawn(verifier_listener.serve(verifier::api::router(verifier), shutdown_signal()));
-    let (a, b) = tokio::join!(issuer_task, verifier_task);
+    let (a, b, c) = tokio::join!(issuer_task, registry_task, verifier_task);
     a??;
     b??;
+    c??;
     Ok(())
 }
 
@@ -141,6 +166,21 @@ pub async fn run_issuer_alone(config: Option<PathBuf>) -> Result<()> {
         listener.scheme(),
         listener.local_addr()?,
         issuer.did()
+    );
+    listener.serve(router, shutdown_signal()).await?;
+    Ok(())
+}
+
+pub async fn run_registry_alone(config: Option<PathBuf>) -> Result<()> {
+    let settings: RegistrySettings =
+        service_kit::settings::load(config.as_deref(), "PASSPORT_REGISTRY_")?;
+    let (did, router) = trust_registry::build(&settings)?;
+    let listener =
+        Listener::bind(settings.listen, settings.tls.clone()).context("cannot listen")?;
+    println!(
+        "trust registry on {}://{} as {did}",
+        listener.scheme(),
+        listener.local_addr()?
     );
     listener.serve(router, shutdown_signal()).await?;
     Ok(())

@@ -10,12 +10,12 @@ fn passport() -> Command {
     Command::new(env!("CARGO_BIN_EXE_passport"))
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+/// Distinct free ports: all are held open until every one is chosen.
+fn free_ports<const N: usize>() -> [u16; N] {
+    let held: Vec<TcpListener> = (0..N)
+        .map(|_| TcpListener::bind("127.0.0.1:0").unwrap())
+        .collect();
+    std::array::from_fn(|i| held[i].local_addr().unwrap().port())
 }
 
 struct Running(Child);
@@ -47,7 +47,7 @@ fn text(output: &Output) -> String {
 fn up_issue_verify_and_import_from_the_command_line() {
     let work = tempfile::tempdir().unwrap();
     let sample_data = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/sample-data");
-    let (issuer_port, verifier_port) = (free_port(), free_port());
+    let [issuer_port, registry_port, verifier_port] = free_ports();
     let data = work.path().join("data");
     let _platform = Running(
         passport()
@@ -60,11 +60,14 @@ fn up_issue_verify_and_import_from_the_command_line() {
                 &issuer_port.to_string(),
                 "--verifier-port",
                 &verifier_port.to_string(),
+                "--registry-port",
+                &registry_port.to_string(),
             ])
             .spawn()
             .unwrap(),
     );
     wait_for(issuer_port);
+    wait_for(registry_port);
     wait_for(verifier_port);
     let issuer_url = format!("http://127.0.0.1:{issuer_port}");
     let verifier_url = format!("http://127.0.0.1:{verifier_port}");

@@ -14,6 +14,8 @@ pub enum ProblemKind {
     InvalidRecord,
     Conflict,
     UnknownOption,
+    /// A service this one depends on is down; retrying later may work.
+    Unavailable,
     Internal,
 }
 
@@ -28,6 +30,7 @@ impl ProblemKind {
             ProblemKind::NotFound => StatusCode::NOT_FOUND,
             ProblemKind::InvalidRecord => StatusCode::UNPROCESSABLE_ENTITY,
             ProblemKind::Conflict => StatusCode::CONFLICT,
+            ProblemKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             ProblemKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -50,6 +53,7 @@ impl ProblemKind {
             ProblemKind::InvalidRecord => "https://staff-passport.nhs.uk/problems/invalid-record",
             ProblemKind::Conflict => "https://staff-passport.nhs.uk/problems/conflict",
             ProblemKind::UnknownOption => "https://www.w3.org/TR/vcalm#UNKNOWN_OPTION_PROVIDED",
+            ProblemKind::Unavailable => "https://staff-passport.nhs.uk/problems/unavailable",
             ProblemKind::Internal => "https://staff-passport.nhs.uk/problems/internal",
         }
     }
@@ -65,6 +69,7 @@ impl ProblemKind {
             ProblemKind::InvalidRecord => "The record breaks a business rule",
             ProblemKind::Conflict => "Conflicts with the current state",
             ProblemKind::UnknownOption => "An unknown option was provided",
+            ProblemKind::Unavailable => "A service this depends on is unavailable",
             ProblemKind::Internal => "Internal error",
         }
     }

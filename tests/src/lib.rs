@@ -23,10 +23,14 @@ pub fn sample_people() -> Value {
 }
 
 pub const TOKEN: &str = "test-token-0123456789abcdef";
+/// The trust-framework operator's token at the registry.
+pub const OPERATOR_TOKEN: &str = "operator-token-0123456789abcdef";
+const ISSUER_REGISTRY_TOKEN: &str = "issuer-at-registry-0123456789";
 
 /// The issuer and the verifier, running.
 pub struct Platform {
     pub issuer_url: String,
+    pub registry_url: String,
     pub verifier_url: String,
     pub issuer_did: String,
     pub http: reqwest::Client,
@@ -62,6 +66,8 @@ impl Platform {
         let data = tempfile::tempdir()?;
         let issuer_listener = Listener::bind(SocketAddr::from(([127, 0, 0, 1], 0)), None)?;
         let verifier_listener = Listener::bind(SocketAddr::from(([127, 0, 0, 1], 0)), None)?;
+        let registry_listener = Listener::bind(SocketAddr::from(([127, 0, 0, 1], 0)), None)?;
+        let registry_address = registry_listener.local_addr()?;
         let issuer_address = issuer_listener.local_addr()?;
         let verifier_address = verifier_listener.local_addr()?;
         let issuer_settings = IssuerSettings {
@@ -70,22 +76,41 @@ impl Platform {
             data_dir: data.path().join("issuer"),
             rbac_catalogue: shared_dir().join("sample-data/rbac-roles.json"),
             api_token: Some(TOKEN.into()),
+            registry_url: Some(format!("http://{registry_address}")),
+            registry_token: Some(ISSUER_REGISTRY_TOKEN.into()),
             ..IssuerSettings::default()
         };
+        let issuer_did = credentials::did::did_web_for_base_url(&issuer_settings.public_base_url)?;
+        let (_, registry_router) = trust_registry::build(&trust_registry::RegistrySettings {
+            listen: registry_address,
+            public_base_url: format!("http://{registry_address}"),
+            data_dir: data.path().join("trust-registry"),
+            operator_token: Some(OPERATOR_TOKEN.into()),
+            issuer_tokens: [(issuer_did, ISSUER_REGISTRY_TOKEN.to_owned())].into(),
+            ..trust_registry::RegistrySettings::default()
+        })?;
         let (issuer, issuer_router) = issuer::build(&issuer_settings)?;
         let verifier = verifier::build(&VerifierSettings {
             listen: verifier_address,
             public_base_url: format!("http://{verifier_address}"),
-            plain_http_hosts: [vec![issuer_address.to_string()], extra_hosts].concat(),
+            plain_http_hosts: [
+                vec![issuer_address.to_string(), registry_address.to_string()],
+                extra_hosts,
+            ]
+            .concat(),
+            // Tests change statuses and look again at once: no list is reused.
+            status_max_staleness_seconds: 0,
             ..VerifierSettings::default()
         })
         .map_err(anyhow::Error::msg)?;
         let stop = vec![
             spawn(issuer_listener, issuer_router),
+            spawn(registry_listener, registry_router),
             spawn(verifier_listener, verifier::api::router(verifier)),
         ];
         let platform = Self {
             issuer_url: format!("http://{issuer_address}"),
+            registry_url: format!("http://{registry_address}"),
             verifier_url: format!("http://{verifier_address}"),
             issuer_did: issuer.did().to_owned(),
             http: reqwest::Client::new(),
@@ -107,6 +132,23 @@ impl Platform {
             .post(format!("{}{path}", self.issuer_url))
             .bearer_auth(TOKEN)
             .json(body)
+            .send()
+            .await?)
+    }
+
+    /// Revokes, suspends or reinstates a credential as the trust-framework operator.
+    pub async fn operator_changes_status(
+        &self,
+        credential_id: &str,
+        action: &str,
+        reason: &str,
+    ) -> Result<reqwest::Response> {
+        let body = json!({"credentialId": credential_id, "action": action, "reason": reason});
+        Ok(self
+            .http
+            .post(format!("{}/status-changes", self.registry_url))
+            .bearer_auth(OPERATOR_TOKEN)
+            .json(&body)
             .send()
             .await?)
     }

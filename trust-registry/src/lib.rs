@@ -1,14 +1,68 @@
 //! The trust registry, run by the trust-framework operator: W3C Bitstring Status Lists for
 //! revocation and suspension, who may change which status, and the audit log.
-//! (Work in progress for issue 4: trusted issuers, the signed trust list, the change feed
-//! and the HTTP API come next.)
+//! (Work in progress for issue 4: trusted issuers, the signed trust list and the change
+//! feed come next.)
 //!
 //! Architecture invariant: a status change and its audit entry are one transaction,
 //! flushed before success is answered.
 //! Architecture invariant: revocation is never undone (BR-19); suspension is.
 
+pub mod api;
 pub mod error;
 pub mod registry;
+pub mod settings;
 pub mod store;
 
+use std::sync::Arc;
+
+use axum::Router;
+use credentials::SystemClock;
+use service_kit::BearerToken;
+
 pub use error::{RegistryError, Result};
+pub use registry::Registry;
+pub use settings::RegistrySettings;
+
+/// Builds the registry's router from its settings: opens the store, loads or creates the
+/// signing key. Returns the registry's DID too.
+pub fn build(settings: &RegistrySettings) -> Result<(String, Router)> {
+    let operator = settings
+        .operator_token
+        .as_deref()
+        .filter(|t| t.len() >= 16)
+        .ok_or_else(|| {
+            RegistryError::Settings("operator_token must be set, at least 16 characters".into())
+        })?;
+    if let Some((did, _)) = settings
+        .issuer_tokens
+        .iter()
+        .find(|(_, token)| token.len() < 16 || token.as_str() == operator)
+    {
+        return Err(RegistryError::Settings(format!(
+            "the token of {did} must be its own, at least 16 characters"
+        )));
+    }
+    std::fs::create_dir_all(&settings.data_dir).map_err(|e| RegistryError::Store(e.to_string()))?;
+    let store = Arc::new(store::RegistryStore::open(
+        &settings.data_dir,
+        settings.list_size,
+    )?);
+    let registry = Registry::new(
+        store,
+        &settings.public_base_url,
+        Arc::new(SystemClock),
+        settings.ttl_seconds * 1000,
+    )?;
+    let did = registry.did().to_owned();
+    let state = api::AppState {
+        registry,
+        operator: BearerToken::new(operator),
+        issuers: settings
+            .issuer_tokens
+            .iter()
+            .map(|(did, token)| (did.clone(), BearerToken::new(token)))
+            .collect(),
+        ttl_seconds: settings.ttl_seconds,
+    };
+    Ok((did, api::router(Arc::new(state))))
+}

@@ -190,3 +190,92 @@ async fn revoked_and_suspended_credentials_do_not_verify() {
     assert_eq!(result["verified"], false, "{result:#}");
     assert_eq!(result["results"]["credentialStatus"][0]["verified"], false);
 }
+
+#[tokio::test]
+async fn a_credential_revoked_or_suspended_at_the_registry_stops_verifying() {
+    let platform = Platform::start().await.unwrap();
+    let issued = platform
+        .issue_person("P0001", None, "eddsa-rdfc-2022")
+        .await
+        .unwrap();
+    let employment = issued
+        .iter()
+        .find(|c| c["type"][1] == "EmploymentCredential")
+        .unwrap();
+    let role = issued
+        .iter()
+        .find(|c| c["type"][1] == "RoleCredential")
+        .unwrap();
+    for credential in [employment, role] {
+        let statuses = credential["credentialStatus"].as_array().unwrap();
+        assert_eq!(
+            statuses.len(),
+            2,
+            "revocation and suspension entries (BR-23)"
+        );
+        assert!(statuses[0]["statusListCredential"]
+            .as_str()
+            .unwrap()
+            .starts_with(&platform.registry_url));
+        assert_eq!(
+            platform.verify_credential(credential).await.unwrap()["verified"],
+            true
+        );
+    }
+
+    let suspend = platform
+        .operator_changes_status(
+            employment["id"].as_str().unwrap(),
+            "suspend",
+            "under investigation",
+        )
+        .await
+        .unwrap();
+    assert_eq!(suspend.status(), 200);
+    let result = platform.verify_credential(employment).await.unwrap();
+    assert_eq!(result["verified"], false);
+    assert!(
+        result["problemDetails"].to_string().contains("suspended"),
+        "{result:#}"
+    );
+    assert_eq!(
+        platform.verify_credential(role).await.unwrap()["verified"],
+        true,
+        "other credentials untouched"
+    );
+
+    platform
+        .operator_changes_status(employment["id"].as_str().unwrap(), "reinstate", "cleared")
+        .await
+        .unwrap();
+    assert_eq!(
+        platform.verify_credential(employment).await.unwrap()["verified"],
+        true,
+        "suspension is reversible"
+    );
+
+    platform
+        .operator_changes_status(role["id"].as_str().unwrap(), "revoke", "left the trust")
+        .await
+        .unwrap();
+    let result = platform.verify_credential(role).await.unwrap();
+    assert_eq!(result["verified"], false);
+    assert!(
+        result["problemDetails"].to_string().contains("revoked"),
+        "{result:#}"
+    );
+    let reinstate = platform
+        .operator_changes_status(role["id"].as_str().unwrap(), "reinstate", "mistake")
+        .await
+        .unwrap();
+    assert_eq!(reinstate.status(), 409, "revocation is permanent (BR-19)");
+
+    let unauthenticated = platform
+        .http
+        .post(format!("{}/status-changes", platform.registry_url))
+        .json(&serde_json::json!({"credentialId": role["id"], "action": "revoke"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unauthenticated.status(), 401);
+}

@@ -1,0 +1,71 @@
+//! Status entries for new credentials, allocated by the trust registry over HTTP.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use crate::error::{IssuerError, Result};
+
+pub type AllocateFuture<'a> = Pin<Box<dyn Future<Output = Result<Vec<Value>>> + Send + 'a>>;
+
+/// Gives a credential its `credentialStatus` entries before it is signed.
+pub trait StatusAllocator: Send + Sync {
+    fn allocate<'a>(&'a self, credential_id: &'a str) -> AllocateFuture<'a>;
+}
+
+pub struct RegistryClient {
+    client: reqwest::Client,
+    url: String,
+    token: String,
+}
+
+impl RegistryClient {
+    pub fn new(url: &str, token: &str) -> Result<Self> {
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(5))
+            .build()
+            .map_err(|e| IssuerError::Settings(format!("HTTP client: {e}")))?;
+        Ok(Self {
+            client,
+            url: url.trim_end_matches('/').to_owned(),
+            token: token.to_owned(),
+        })
+    }
+}
+
+impl StatusAllocator for RegistryClient {
+    fn allocate<'a>(&'a self, credential_id: &'a str) -> AllocateFuture<'a> {
+        Box::pin(async move {
+            let response = self
+                .client
+                .post(format!("{}/allocations", self.url))
+                .bearer_auth(&self.token)
+                .json(&json!({"credentialId": credential_id}))
+                .send()
+                .await
+                .map_err(|e| {
+                    IssuerError::Registry(format!("the trust registry is unreachable: {e}"))
+                })?;
+            if response.status() != reqwest::StatusCode::CREATED {
+                return Err(IssuerError::Registry(format!(
+                    "the trust registry refused an allocation: {}",
+                    response.status()
+                )));
+            }
+            let body: Value = response
+                .json()
+                .await
+                .map_err(|e| IssuerError::Registry(e.to_string()))?;
+            body.get("credentialStatus")
+                .and_then(Value::as_array)
+                .cloned()
+                .ok_or_else(|| {
+                    IssuerError::Registry(
+                        "the trust registry answered without credentialStatus".into(),
+                    )
+                })
+        })
+    }
+}

@@ -1,0 +1,182 @@
+//! HTTP: thin handlers over [`crate::registry::Registry`].
+
+use std::sync::Arc;
+
+use axum::extract::{FromRequestParts, Path, State};
+use axum::http::request::Parts;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use credentials::status_list::StatusPurpose;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use service_kit::problem::not_found_fallback;
+use service_kit::{ApiError, BearerToken, JsonBody, ProblemKind};
+
+use crate::error::RegistryError;
+use crate::registry::{Actor, Registry, StatusAction};
+
+/// The registry and the tokens that say who a caller is.
+pub struct AppState {
+    pub registry: Registry,
+    pub operator: BearerToken,
+    pub issuers: Vec<(String, BearerToken)>,
+    pub ttl_seconds: u64,
+}
+
+pub fn router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/healthz", get(|| async { Json(json!({"status": "ok"})) }))
+        .route("/.well-known/did.json", get(did_document))
+        .route("/status/{purpose}/{list}", get(status_list))
+        .route("/allocations", post(allocate))
+        .route("/status-changes", post(change_status))
+        .route("/audit", get(audit))
+        .fallback(not_found_fallback)
+        .with_state(state)
+}
+
+impl From<RegistryError> for ApiError {
+    fn from(error: RegistryError) -> Self {
+        match error {
+            RegistryError::BadRequest(detail) => ApiError::malformed(detail),
+            RegistryError::NotFound(detail) => ApiError::not_found(detail),
+            RegistryError::Forbidden(detail) => ApiError::new(ProblemKind::Forbidden, detail),
+            RegistryError::Conflict(detail) => ApiError::new(ProblemKind::Conflict, detail),
+            RegistryError::Credential(e) => ApiError::malformed(e.to_string()),
+            e @ (RegistryError::Store(_) | RegistryError::Settings(_)) => ApiError::internal(e),
+        }
+    }
+}
+
+/// The authenticated caller: the operator or one registered issuer.
+struct Caller(Actor);
+
+impl FromRequestParts<Arc<AppState>> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<AppState>,
+    ) -> Result<Self, ApiError> {
+        let presented = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .ok_or_else(|| {
+                ApiError::new(
+                    ProblemKind::Unauthorized,
+                    "send an Authorization: Bearer token",
+                )
+            })?
+            .trim();
+        if state.operator.matches(presented) {
+            return Ok(Caller(Actor::Operator("operator".into())));
+        }
+        state
+            .issuers
+            .iter()
+            .find(|(_, token)| token.matches(presented))
+            .map(|(did, _)| Caller(Actor::Issuer(did.clone())))
+            .ok_or_else(|| {
+                ApiError::new(ProblemKind::Unauthorized, "the bearer token is not valid")
+            })
+    }
+}
+
+async fn did_document(State(state): State<Arc<AppState>>) -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/did+json")],
+        state.registry.did_document().to_string(),
+    )
+        .into_response()
+}
+
+async fn status_list(
+    State(state): State<Arc<AppState>>,
+    Path((purpose, list)): Path<(String, u32)>,
+) -> Result<Response, ApiError> {
+    let purpose = match purpose.as_str() {
+        "revocation" => StatusPurpose::Revocation,
+        "suspension" => StatusPurpose::Suspension,
+        _ => {
+            return Err(ApiError::not_found(
+                "status lists are for revocation or suspension",
+            ))
+        }
+    };
+    let signed = state.registry.status_list_credential(purpose, list).await?;
+    let cache = format!("public, max-age={}", state.ttl_seconds);
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/vc".to_owned()),
+            (header::CACHE_CONTROL, cache),
+        ],
+        signed.to_string(),
+    )
+        .into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct AllocationRequest {
+    credential_id: String,
+}
+
+async fn allocate(
+    State(state): State<Arc<AppState>>,
+    Caller(actor): Caller,
+    JsonBody(request): JsonBody<AllocationRequest>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let Actor::Issuer(did) = actor else {
+        return Err(ApiError::new(
+            ProblemKind::Forbidden,
+            "only an issuer allocates status entries for its credentials",
+        ));
+    };
+    let entries = state.registry.allocate(&did, &request.credential_id)?;
+    let status: Vec<Value> = entries.iter().map(|e| e.to_json()).collect();
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"credentialStatus": status})),
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct ChangeRequest {
+    credential_id: String,
+    action: StatusAction,
+    reason: Option<String>,
+    event_id: Option<String>,
+}
+
+async fn change_status(
+    State(state): State<Arc<AppState>>,
+    Caller(actor): Caller,
+    JsonBody(request): JsonBody<ChangeRequest>,
+) -> Result<Json<Value>, ApiError> {
+    let entry = state.registry.change_status(
+        &actor,
+        &request.credential_id,
+        request.action,
+        request.reason,
+        request.event_id,
+    )?;
+    Ok(Json(json!({"changed": entry.is_some(), "audit": entry})))
+}
+
+async fn audit(
+    State(state): State<Arc<AppState>>,
+    Caller(actor): Caller,
+) -> Result<Json<Value>, ApiError> {
+    if !matches!(actor, Actor::Operator(_)) {
+        return Err(ApiError::new(
+            ProblemKind::Forbidden,
+            "the audit log is for operators",
+        ));
+    }
+    Ok(Json(json!({"audit": state.registry.audit()?})))
+}
