@@ -94,8 +94,7 @@ pub async fn run(args: UpArgs) -> Result<()> {
         listen: registry_address,
         public_base_url: format!("http://{registry_address}"),
         data_dir: args.data.join("trust-registry"),
-        // Short, so a revocation shows in `passport up` within seconds until the change feed lands.
-        ttl_seconds: 10,
+        ttl_seconds: 60,
         operator_token: Some(token.clone()),
         issuer_tokens: [(issuer_did, issuer_registry_token)].into(),
         ..RegistrySettings::default()
@@ -126,6 +125,7 @@ pub async fn run(args: UpArgs) -> Result<()> {
         listen: verifier_address,
         public_base_url: format!("http://{verifier_address}"),
         plain_http_hosts: vec![issuer_address.to_string(), registry_address.to_string()],
+        status_change_feeds: vec![format!("http://{registry_address}/events")],
         ..VerifierSettings::default()
     };
     let verifier = verifier::build(&verifier_settings).map_err(anyhow::Error::msg)?;

@@ -98,8 +98,8 @@ impl Platform {
                 extra_hosts,
             ]
             .concat(),
-            // Tests change statuses and look again at once: no list is reused.
-            status_max_staleness_seconds: 0,
+            // Lists are reused for their ttl; a change reaches the verifier by the feed.
+            status_change_feeds: vec![format!("http://{registry_address}/events")],
             ..VerifierSettings::default()
         })
         .map_err(anyhow::Error::msg)?;

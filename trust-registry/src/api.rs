@@ -5,6 +5,7 @@ use std::sync::Arc;
 use axum::extract::{FromRequestParts, Path, State};
 use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
+use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -33,6 +34,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/allocations", post(allocate))
         .route("/status-changes", post(change_status))
         .route("/audit", get(audit))
+        .route("/events", get(change_feed))
         .fallback(not_found_fallback)
         .with_state(state)
 }
@@ -166,6 +168,28 @@ async fn change_status(
         request.event_id,
     )?;
     Ok(Json(json!({"changed": entry.is_some(), "audit": entry})))
+}
+
+/// Server-Sent Events: one `status-change` event per changed list, as it happens. A
+/// subscriber that falls behind is told to drop its whole cache (`resync`).
+async fn change_feed(
+    State(state): State<Arc<AppState>>,
+) -> Sse<impl futures_util::Stream<Item = Result<Event, std::convert::Infallible>>> {
+    let receiver = state.registry.subscribe();
+    let events = futures_util::stream::unfold(receiver, |mut receiver| async move {
+        let event = match receiver.recv().await {
+            Ok(changed) => Event::default()
+                .event("status-change")
+                .json_data(&changed)
+                .unwrap_or_else(|_| Event::default().event("resync")),
+            Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                Event::default().event("resync")
+            }
+            Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
+        };
+        Some((Ok(event), receiver))
+    });
+    Sse::new(events).keep_alive(KeepAlive::default())
 }
 
 async fn audit(

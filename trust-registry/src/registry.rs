@@ -47,6 +47,17 @@ pub struct Registry {
     ttl_millis: u64,
     /// Signed list credentials, re-signed only after a change.
     signed: Mutex<HashMap<(StatusPurpose, u32), Value>>,
+    /// Every change, for the change feed. Only the list is named, never the credential:
+    /// subscribers learn which list to fetch again, not whose status changed.
+    changes: tokio::sync::broadcast::Sender<ListChanged>,
+}
+
+/// A change feed event: this list has changed; fetch it again.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ListChanged {
+    pub sequence: u64,
+    pub status_list_credential: String,
 }
 
 impl Registry {
@@ -61,6 +72,7 @@ impl Registry {
         let key = ed25519_dalek::SigningKey::from_bytes(&store.signing_key_seed()?);
         let did_document = did_web_document(&did, &key.verifying_key());
         let signer = SigningIdentity::new(key, format!("{did}#key-1"));
+        let (changes, _) = tokio::sync::broadcast::channel(1024);
         Ok(Self {
             store,
             signer,
@@ -69,6 +81,7 @@ impl Registry {
             clock,
             ttl_millis,
             signed: Mutex::new(HashMap::new()),
+            changes,
         })
     }
 
@@ -173,10 +186,15 @@ impl Registry {
             event_id,
         };
         let changed = self.store.change(&slot, value, entry)?;
-        if changed.is_some() {
+        if let Some(entry) = &changed {
             if let Ok(mut signed) = self.signed.lock() {
                 signed.remove(&(slot.purpose, slot.list));
             }
+            // No subscriber is not an error: the change is durable whoever listens.
+            let _ = self.changes.send(ListChanged {
+                sequence: entry.sequence,
+                status_list_credential: self.list_url(slot.purpose, slot.list),
+            });
         }
         Ok(changed)
     }
@@ -230,6 +248,11 @@ impl Registry {
             cache.insert((purpose, list), signed.clone());
         }
         Ok(signed)
+    }
+
+    /// Subscribes to the change feed.
+    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<ListChanged> {
+        self.changes.subscribe()
     }
 
     pub fn audit(&self) -> Result<Vec<AuditEntry>> {

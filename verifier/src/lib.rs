@@ -8,6 +8,7 @@
 //! not make is reported as such, never as passed.
 
 pub mod api;
+pub mod feed;
 pub mod resolver;
 pub mod service;
 pub mod settings;
@@ -40,10 +41,19 @@ pub fn build(settings: &VerifierSettings) -> Result<Arc<Verifier>, String> {
         Duration::from_secs(settings.status_max_staleness_seconds),
     )
     .map_err(|e| format!("HTTP client: {e}"))?;
-    Ok(Arc::new(Verifier::new(
+    let verifier = Arc::new(Verifier::new(
         Arc::new(ChainedResolver(resolvers)),
         status_lists,
         Arc::new(SystemClock),
         settings.public_base_url.trim_end_matches('/').to_owned(),
-    )))
+    ));
+    if !settings.status_change_feeds.is_empty() {
+        if tokio::runtime::Handle::try_current().is_err() {
+            return Err("following change feeds needs a tokio runtime".into());
+        }
+        for feed in &settings.status_change_feeds {
+            feed::follow(Arc::clone(&verifier), feed.clone());
+        }
+    }
+    Ok(verifier)
 }

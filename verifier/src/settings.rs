@@ -22,6 +22,9 @@ pub struct VerifierSettings {
     /// The longest a status list is reused, whatever its `ttl` says; past it the list is
     /// fetched again, and if it cannot be, status is "could not check" (fail closed).
     pub status_max_staleness_seconds: u64,
+    /// Trust registries' change feeds (`…/events`): on each event the changed list is
+    /// dropped from the cache, so a revocation is seen at once rather than after its `ttl`.
+    pub status_change_feeds: Vec<String>,
     pub tls: Option<TlsFiles>,
 }
 
@@ -34,6 +37,7 @@ impl Default for VerifierSettings {
             pinned_did_documents: None,
             did_cache_seconds: 300,
             status_max_staleness_seconds: 300,
+            status_change_feeds: Vec::new(),
             tls: None,
         }
     }

@@ -42,6 +42,13 @@ impl StatusListFetcher {
         }
     }
 
+    /// Forgets every list (after a gap in a change feed, when events may have been missed).
+    pub fn forget_all(&self) {
+        if let Ok(mut cache) = self.cache.lock() {
+            cache.clear();
+        }
+    }
+
     fn cached(&self, url: &str) -> Option<Value> {
         let cache = self.cache.lock().ok()?;
         let (fetched, keep_for, list) = cache.get(url)?;

@@ -191,6 +191,23 @@ async fn revoked_and_suspended_credentials_do_not_verify() {
     assert_eq!(result["results"]["credentialStatus"][0]["verified"], false);
 }
 
+/// Verifies until the verdict is `expected`, for at most a second: the change feed has to
+/// carry the event from the registry to the verifier first.
+async fn verified_within_a_second(
+    platform: &Platform,
+    credential: &Value,
+    expected: bool,
+) -> Value {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(1);
+    loop {
+        let result = platform.verify_credential(credential).await.unwrap();
+        if result["verified"] == expected || std::time::Instant::now() > deadline {
+            return result;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
 #[tokio::test]
 async fn a_credential_revoked_or_suspended_at_the_registry_stops_verifying() {
     let platform = Platform::start().await.unwrap();
@@ -232,7 +249,7 @@ async fn a_credential_revoked_or_suspended_at_the_registry_stops_verifying() {
         .await
         .unwrap();
     assert_eq!(suspend.status(), 200);
-    let result = platform.verify_credential(employment).await.unwrap();
+    let result = verified_within_a_second(&platform, employment, false).await;
     assert_eq!(result["verified"], false);
     assert!(
         result["problemDetails"].to_string().contains("suspended"),
@@ -249,7 +266,7 @@ async fn a_credential_revoked_or_suspended_at_the_registry_stops_verifying() {
         .await
         .unwrap();
     assert_eq!(
-        platform.verify_credential(employment).await.unwrap()["verified"],
+        verified_within_a_second(&platform, employment, true).await["verified"],
         true,
         "suspension is reversible"
     );
@@ -258,7 +275,7 @@ async fn a_credential_revoked_or_suspended_at_the_registry_stops_verifying() {
         .operator_changes_status(role["id"].as_str().unwrap(), "revoke", "left the trust")
         .await
         .unwrap();
-    let result = platform.verify_credential(role).await.unwrap();
+    let result = verified_within_a_second(&platform, role, false).await;
     assert_eq!(result["verified"], false);
     assert!(
         result["problemDetails"].to_string().contains("revoked"),
@@ -278,4 +295,43 @@ async fn a_credential_revoked_or_suspended_at_the_registry_stops_verifying() {
         .await
         .unwrap();
     assert_eq!(unauthenticated.status(), 401);
+}
+
+#[tokio::test]
+async fn the_change_feed_names_the_list_not_the_credential() {
+    let platform = Platform::start().await.unwrap();
+    let issued = platform
+        .issue_person("P0002", None, "eddsa-rdfc-2022")
+        .await
+        .unwrap();
+    let mut feed = platform
+        .http
+        .get(format!("{}/events", platform.registry_url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(feed.headers()["content-type"], "text/event-stream");
+    let id = issued[0]["id"].as_str().unwrap();
+    platform
+        .operator_changes_status(id, "revoke", "test")
+        .await
+        .unwrap();
+    let mut received = String::new();
+    while !received.contains("\n\n") {
+        let chunk = tokio::time::timeout(std::time::Duration::from_secs(2), feed.chunk())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        received.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    assert!(received.contains("event: status-change"), "{received}");
+    assert!(
+        received.contains(&format!("{}/status/revocation/1", platform.registry_url)),
+        "{received}"
+    );
+    assert!(
+        !received.contains(id),
+        "the feed must not say whose status changed"
+    );
 }
