@@ -121,29 +121,7 @@ impl IssuerStore for SledStore {
     }
 
     fn signing_key_seed(&self) -> Result<[u8; 32]> {
-        if let Some(existing) = self.keys.get(SIGNING_KEY).map_err(store_error)? {
-            return existing
-                .as_ref()
-                .try_into()
-                .map_err(|_| IssuerError::Store("stored signing key is corrupt".into()));
-        }
-        let mut seed = [0u8; 32];
-        rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut seed);
-        // compare_and_swap: two processes starting at once must not end with two keys.
-        match self
-            .keys
-            .compare_and_swap(SIGNING_KEY, None as Option<&[u8]>, Some(&seed[..]))
-            .map_err(store_error)?
-        {
-            Ok(()) => {
-                self.flush()?;
-                Ok(seed)
-            }
-            Err(current) => current
-                .current
-                .as_deref()
-                .and_then(|bytes| bytes.try_into().ok())
-                .ok_or_else(|| IssuerError::Store("stored signing key is corrupt".into())),
-        }
+        service_kit::store::load_or_create_seed(&self.db, &self.keys, SIGNING_KEY)
+            .map_err(IssuerError::Store)
     }
 }

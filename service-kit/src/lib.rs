@@ -9,6 +9,7 @@ pub mod json;
 pub mod problem;
 pub mod serve;
 pub mod settings;
+pub mod store;
 
 pub use auth::BearerToken;
 pub use json::JsonBody;

@@ -270,29 +270,7 @@ impl RegistryStore {
 
     /// The registry's Ed25519 secret, generated and stored on first use.
     pub fn signing_key_seed(&self) -> Result<[u8; 32]> {
-        const KEY: &[u8] = b"registry-ed25519-seed";
-        if let Some(existing) = self.keys.get(KEY).map_err(store_error)? {
-            return existing
-                .as_ref()
-                .try_into()
-                .map_err(|_| store_error("stored signing key is corrupt"));
-        }
-        let mut seed = [0u8; 32];
-        rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut seed);
-        match self
-            .keys
-            .compare_and_swap(KEY, None as Option<&[u8]>, Some(&seed[..]))
-            .map_err(store_error)?
-        {
-            Ok(()) => {
-                self.flush()?;
-                Ok(seed)
-            }
-            Err(current) => current
-                .current
-                .as_deref()
-                .and_then(|bytes| bytes.try_into().ok())
-                .ok_or_else(|| store_error("stored signing key is corrupt")),
-        }
+        service_kit::store::load_or_create_seed(&self.db, &self.keys, b"registry-ed25519-seed")
+            .map_err(RegistryError::Store)
     }
 }

@@ -25,10 +25,7 @@ impl HttpDidWebResolver {
         plain_http_hosts: impl IntoIterator<Item = String>,
         cache_for: Duration,
     ) -> Result<Self, reqwest::Error> {
-        let client = reqwest::Client::builder()
-            .timeout(Duration::from_secs(5))
-            .redirect(reqwest::redirect::Policy::none())
-            .build()?;
+        let client = fetch_client()?;
         Ok(Self {
             client,
             plain_http_hosts: plain_http_hosts.into_iter().collect(),
@@ -108,6 +105,15 @@ impl DidResolver for HttpDidWebResolver {
             self.fetch(did).await
         })
     }
+}
+
+/// The client for fetching DID documents and status lists: short timeout, and no
+/// redirects, so a document is only ever taken from the URL it is named by.
+pub fn fetch_client() -> Result<reqwest::Client, reqwest::Error> {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(5))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
 }
 
 /// Reads every `*.json` in a folder as a DID document to pin.

@@ -23,10 +23,7 @@ impl StatusListFetcher {
         plain_http_hosts: impl IntoIterator<Item = String>,
         max_staleness: Duration,
     ) -> Result<Self, reqwest::Error> {
-        let client = reqwest::Client::builder()
-            .timeout(Duration::from_secs(5))
-            .redirect(reqwest::redirect::Policy::none())
-            .build()?;
+        let client = crate::resolver::fetch_client()?;
         Ok(Self {
             client,
             plain_http_hosts: plain_http_hosts.into_iter().collect(),
