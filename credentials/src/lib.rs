@@ -16,6 +16,7 @@ pub mod error;
 pub mod identifiers;
 pub mod securing;
 pub mod status_list;
+pub mod trust_list;
 pub mod verdict;
 pub mod vocabulary;
 

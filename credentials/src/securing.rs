@@ -29,6 +29,7 @@ use crate::clock::Clock;
 use crate::did::{did_key, did_of, KeyProblem, ResolvedDids};
 use crate::error::{Error, Result};
 use crate::status_list::{status_in, StatusEntry, StatusProblem, StatusPurpose};
+use crate::trust_list::{credential_types, issued_at, TrustDecision, TrustList};
 use crate::verdict::{CheckName, Outcome, PresentationVerdict, Verdict};
 use crate::vocabulary::{kind_of_schema_url, pinned_contexts, schema_document, VC_V2_CONTEXT_URL};
 
@@ -358,6 +359,10 @@ pub struct VerificationEnvironment<'a> {
     /// The status list credentials this verification may read, fetched and verified
     /// beforehand.
     pub status_lists: &'a StatusLists,
+    /// The trust registry's list of trusted issuers, fetched and verified beforehand; or
+    /// why it could not be had. `None`: no registry is configured, so issuer trust is not
+    /// checked (reported as not applicable, never as passed).
+    pub trust_list: Option<&'a std::result::Result<TrustList, String>>,
 }
 
 /// Status list credentials by URL: each either verified, or the reason it is not usable.
@@ -376,7 +381,16 @@ impl<'a> VerificationEnvironment<'a> {
             extra_contexts: Vec::new(),
             issuer_binding: true,
             status_lists: NO_STATUS_LISTS.get_or_init(StatusLists::default),
+            trust_list: None,
         }
+    }
+
+    pub fn with_trust_list(
+        mut self,
+        trust_list: &'a std::result::Result<TrustList, String>,
+    ) -> Self {
+        self.trust_list = Some(trust_list);
+        self
     }
 
     pub fn with_status_lists(mut self, status_lists: &'a StatusLists) -> Self {
@@ -480,6 +494,7 @@ pub async fn verify_credential(
     .await;
     check_validity_period(credential, env.clock.now(), &mut verdict);
     check_status(credential, env.status_lists, &mut verdict);
+    check_issuer_trusted(credential, env.trust_list, &mut verdict);
     check_schemas(credential, &mut verdict);
     check_type_rules(credential, &mut verdict);
     Ok(verdict)
@@ -864,6 +879,54 @@ fn check_status(credential: &Value, lists: &StatusLists, verdict: &mut Verdict) 
         };
         verdict.record(CheckName::Status, outcome);
     }
+}
+
+/// BR-26a: the issuer was authorised for each of the credential's types when it issued it
+/// (see [`crate::trust_list`] for the rule). A trust list that could not be had is "could
+/// not check" (fail closed); no configured registry is "not applicable".
+fn check_issuer_trusted(
+    credential: &Value,
+    trust_list: Option<&std::result::Result<TrustList, String>>,
+    verdict: &mut Verdict,
+) {
+    let outcome = match trust_list {
+        None => Outcome::NotApplicable,
+        Some(Err(problem)) => {
+            Outcome::CouldNotCheck(format!("the trust list is not available: {problem}"))
+        }
+        Some(Ok(list)) => issuer_trust(credential, list),
+    };
+    verdict.record(CheckName::IssuerTrusted, outcome);
+}
+
+fn issuer_trust(credential: &Value, list: &TrustList) -> Outcome {
+    let Some(issuer) = issuer_of(credential) else {
+        return Outcome::Failed("the credential names no issuer".into());
+    };
+    let types = credential_types(credential);
+    if types.is_empty() {
+        return Outcome::Failed("the credential names no type an issuer can be trusted for".into());
+    }
+    let Some(at) = issued_at(credential) else {
+        return Outcome::Failed(
+            "the credential says neither when it was signed (proof created) nor validFrom".into(),
+        );
+    };
+    for credential_type in &types {
+        let refusal = match list.decide(&issuer, credential_type, at) {
+            TrustDecision::Trusted => continue,
+            TrustDecision::NotListed => format!("issuer {issuer} is not in the trust registry"),
+            TrustDecision::Removed => {
+                format!("issuer {issuer} was removed from the trust registry")
+            }
+            TrustDecision::NotAuthorised => format!(
+                "issuer {issuer} was not authorised to issue {credential_type} at {}",
+                xsd_date_time(&at)
+            ),
+        };
+        return Outcome::Failed(refusal);
+    }
+    Outcome::Passed
 }
 
 /// The status list URLs a document's credentials point at, so the caller can fetch them.

@@ -17,6 +17,9 @@ pub enum CheckName {
     ValidUntil,
     /// Bitstring Status List: not revoked, not suspended.
     Status,
+    /// BR-26a: the trust registry authorised the issuer for this credential type at the
+    /// time it issued it.
+    IssuerTrusted,
     /// The document validates against the JSON Schema it names.
     CredentialSchema,
     /// NHS type rules: identifier formats, required claims, no unknown claims.

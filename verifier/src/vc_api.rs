@@ -20,6 +20,7 @@ fn problem_type(name: CheckName) -> &'static str {
         }
         CheckName::Credentials => "https://staff-passport.nhs.uk/problems/credential-invalid",
         CheckName::Status => "https://staff-passport.nhs.uk/problems/credential-status",
+        CheckName::IssuerTrusted => "https://staff-passport.nhs.uk/problems/issuer-not-trusted",
     }
 }
 
@@ -37,6 +38,7 @@ fn title(name: CheckName) -> &'static str {
         CheckName::HolderBinding => "Not presented by its subject",
         CheckName::Credentials => "A credential in the presentation does not verify",
         CheckName::Status => "Revoked, suspended, or status unknown",
+        CheckName::IssuerTrusted => "The issuer was not trusted for this credential type",
     }
 }
 
@@ -110,6 +112,17 @@ fn status_entries(verdict: &Verdict, credential: &Value) -> Value {
     Value::Array(entries)
 }
 
+/// Unlike the other entries, "not applicable" (no registry configured) is not reported as
+/// verified: nobody checked the issuer's standing, and a reader should see that.
+fn issuer_trusted_entry(verdict: &Verdict, credential: &Value) -> Value {
+    let outcome = verdict.outcome_of(CheckName::IssuerTrusted);
+    json!({
+        "verified": outcome == Some(&Outcome::Passed),
+        "checked": !matches!(outcome, None | Some(Outcome::NotApplicable | Outcome::CouldNotCheck(_))),
+        "input": credential.get("issuer").cloned().unwrap_or(Value::Null),
+    })
+}
+
 /// The `results` of one credential.
 pub fn credential_results(verdict: &Verdict, credential: &Value) -> Value {
     let schemas: Vec<Value> = verdict
@@ -123,6 +136,9 @@ pub fn credential_results(verdict: &Verdict, credential: &Value) -> Value {
         "validUntil": result_entry(verdict, CheckName::ValidUntil, credential.get("validUntil")),
         "credentialSchema": schemas,
         "credentialStatus": status_entries(verdict, credential),
+        // Not in the VC API's result shape: BR-26a, whether the trust registry authorised
+        // the issuer for this type when it issued.
+        "issuerTrusted": issuer_trusted_entry(verdict, credential),
         "proof": proof_entries(verdict, credential),
         "checks": verdict.checks,
     })
