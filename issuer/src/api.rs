@@ -2,8 +2,9 @@
 
 use std::sync::Arc;
 
+use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{middleware, Json, Router};
@@ -16,7 +17,10 @@ use service_kit::problem::not_found_fallback;
 use service_kit::{ApiError, BearerToken, JsonBody, ProblemKind};
 
 use crate::error::IssuerError;
+use crate::events::{EventRejection, ReasonCode};
+use crate::lifecycle::{EventError, RaDecision};
 use crate::service::{Issuer, PersonIssueRequest, VcApiIssueRequest};
+use crate::store::RaRequestState;
 
 pub fn router(issuer: Arc<Issuer>, token: BearerToken) -> Router {
     let vc_api = Router::new()
@@ -35,9 +39,13 @@ pub fn router(issuer: Arc<Issuer>, token: BearerToken) -> Router {
         .route("/admin/people/{person_id}", get(person))
         .route(
             "/admin/people/{person_id}/credentials",
-            post(issue_for_person),
+            post(issue_for_person).get(person_credentials),
         )
         .route("/admin/issuances", get(issuances))
+        .route("/esr/events", post(esr_events).get(event_log))
+        .route("/ra/requests", get(ra_requests))
+        .route("/ra/requests/{request_id}/accept", post(accept_ra_request))
+        .route("/ra/requests/{request_id}/reject", post(reject_ra_request))
         .layer(DefaultBodyLimit::max(MAX_JSON_BODY));
     let protected = vc_api
         .merge(admin)
@@ -65,13 +73,15 @@ impl From<IssuerError> for ApiError {
             IssuerError::BadRequest(detail) => ApiError::malformed(detail),
             IssuerError::UnknownOption(detail) => ApiError::new(ProblemKind::UnknownOption, detail),
             IssuerError::UnknownPerson(id) => ApiError::not_found(format!("no person {id}")),
+            IssuerError::NotFound(detail) => ApiError::not_found(detail),
+            IssuerError::Conflict(detail) => ApiError::new(ProblemKind::Conflict, detail),
             IssuerError::NotIssuable(detail) => ApiError::new(ProblemKind::InvalidRecord, detail),
             IssuerError::Credential(e) => ApiError::malformed(e.to_string()),
             IssuerError::Registry(detail) => {
-                tracing::error!(%detail, "status allocation failed");
+                tracing::error!(%detail, "trust registry call failed");
                 ApiError::new(
                     ProblemKind::Unavailable,
-                    "the trust registry could not allocate status entries; nothing was issued",
+                    "the trust registry could not allocate or change status entries; nothing was issued or acknowledged",
                 )
             }
             e @ (IssuerError::Store(_) | IssuerError::Settings(_)) => ApiError::internal(e),
@@ -180,5 +190,134 @@ async fn issue(
     Ok((
         StatusCode::CREATED,
         Json(json!({ "verifiableCredential": credential })),
+    ))
+}
+
+async fn person_credentials(
+    State(issuer): State<Arc<Issuer>>,
+    Path(person_id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    Ok(Json(
+        json!({ "credentials": issuer.person_ledger(&person_id)? }),
+    ))
+}
+
+impl From<EventRejection> for ApiError {
+    fn from(rejection: EventRejection) -> Self {
+        let kind = match rejection.reason_code {
+            ReasonCode::OutOfOrder | ReasonCode::EventIdReused => ProblemKind::Conflict,
+            _ => ProblemKind::InvalidRecord,
+        };
+        ApiError::new(kind, rejection.detail)
+            .with("reason_code", rejection.reason_code)
+            .with("event_id", rejection.event_id)
+    }
+}
+
+/// One event as `application/json`, or a batch as JSON Lines (`application/jsonl`,
+/// `application/x-ndjson`), as ESR's outbound interface sends them.
+async fn esr_events(
+    State(issuer): State<Arc<Issuer>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let media_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|v| v.trim().to_ascii_lowercase())
+        .unwrap_or_default();
+    let text = std::str::from_utf8(&body)
+        .map_err(|_| ApiError::malformed("the body must be UTF-8 text"))?;
+    match media_type.as_str() {
+        "application/json" => {
+            let event: Value = serde_json::from_str(text).map_err(|e| {
+                ApiError::from(EventRejection {
+                    reason_code: ReasonCode::MalformedEvent,
+                    detail: format!("the body is not JSON: {e}"),
+                    event_id: None,
+                })
+            })?;
+            match issuer.apply_event(&event).await {
+                Ok(reply) => Ok(Json(reply).into_response()),
+                Err(EventError::Rejected(rejection)) => Err(rejection.into()),
+                Err(EventError::Failed(error)) => Err(error.into()),
+            }
+        }
+        "application/jsonl" | "application/x-ndjson" | "application/x-jsonlines" => {
+            let lines = issuer.apply_event_batch(text).await;
+            let count = |result: &str| lines.iter().filter(|l| l.result == result).count();
+            Ok(Json(json!({
+                "summary": {
+                    "accepted": count("accepted"),
+                    "accepted_pending_manual_grant": count("accepted_pending_manual_grant"),
+                    "duplicate": count("duplicate"),
+                    "rejected": count("rejected"),
+                    "not_processed": count("not_processed"),
+                },
+                "results": lines,
+            }))
+            .into_response())
+        }
+        _ => Err(ApiError::new(
+            ProblemKind::UnsupportedMediaType,
+            "send one event as application/json or a batch as application/jsonl",
+        )),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EventLogQuery {
+    person_id: Option<String>,
+}
+
+async fn event_log(
+    State(issuer): State<Arc<Issuer>>,
+    Query(query): Query<EventLogQuery>,
+) -> Result<Json<Value>, ApiError> {
+    Ok(Json(
+        json!({ "events": issuer.event_log(query.person_id.as_deref())? }),
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RaRequestQuery {
+    state: Option<RaRequestState>,
+}
+
+async fn ra_requests(
+    State(issuer): State<Arc<Issuer>>,
+    Query(query): Query<RaRequestQuery>,
+) -> Result<Json<Value>, ApiError> {
+    Ok(Json(
+        json!({ "requests": issuer.ra_requests(query.state)? }),
+    ))
+}
+
+async fn accept_ra_request(
+    State(issuer): State<Arc<Issuer>>,
+    Path(request_id): Path<String>,
+    JsonBody(decision): JsonBody<RaDecision>,
+) -> Result<Json<Value>, ApiError> {
+    let request = issuer
+        .decide_ra_request(&request_id, true, decision)
+        .await?;
+    Ok(Json(
+        serde_json::to_value(request).map_err(ApiError::internal)?,
+    ))
+}
+
+async fn reject_ra_request(
+    State(issuer): State<Arc<Issuer>>,
+    Path(request_id): Path<String>,
+    JsonBody(decision): JsonBody<RaDecision>,
+) -> Result<Json<Value>, ApiError> {
+    let request = issuer
+        .decide_ra_request(&request_id, false, decision)
+        .await?;
+    Ok(Json(
+        serde_json::to_value(request).map_err(ApiError::internal)?,
     ))
 }

@@ -15,6 +15,11 @@ pub enum IssuerError {
     #[error("no person {0}")]
     UnknownPerson(String),
     #[error("{0}")]
+    NotFound(String),
+    /// The request does not fit the current state (e.g. an RA request already decided).
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
     NotIssuable(String),
     /// The trust registry could not allocate status entries: nothing is issued without them.
     #[error("{0}")]

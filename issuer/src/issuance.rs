@@ -278,3 +278,37 @@ fn holder_verification_method(holder: &str) -> String {
 fn end_of_day(date: NaiveDate) -> Option<DateTime<Utc>> {
     date.and_hms_opt(23, 59, 59).map(|t| t.and_utc())
 }
+
+/// The post a credential belongs to, so that a leaver or a job change acts on the right
+/// credentials (BR-16, BR-17): an employment credential names its assignment; a role or
+/// signing credential belongs to the post whose ACP gave the role; the rest belong to the
+/// person's primary post here.
+pub fn assignment_of(
+    subject: &CredentialSubject,
+    person: &EsrPerson,
+    org: &credentials::identifiers::OdsCode,
+) -> Option<String> {
+    let here = || person.assignments.iter().filter(|a| &a.org_ods == org);
+    let primary_here = || {
+        here()
+            .max_by_key(|a| (a.is_active(), a.primary))
+            .map(|a| a.assignment_number.to_string())
+    };
+    let via_role = |role_id: &credentials::identifiers::PersonRoleId| {
+        let acp = person
+            .rbac_role_assignments
+            .iter()
+            .find(|r| &r.person_roleid == role_id)
+            .map(|r| r.granted_via.clone())?;
+        here()
+            .filter(|a| a.access_control_position == acp)
+            .max_by_key(|a| (a.is_active(), a.primary))
+            .map(|a| a.assignment_number.to_string())
+    };
+    match subject {
+        CredentialSubject::Employment(s) => Some(s.assignment_number.to_string()),
+        CredentialSubject::Role(s) => via_role(&s.person_role_id).or_else(primary_here),
+        CredentialSubject::RemoteSigning(s) => via_role(&s.person_role_id).or_else(primary_here),
+        _ => primary_here(),
+    }
+}

@@ -10,7 +10,9 @@
 pub mod api;
 pub mod error;
 pub mod esr;
+pub mod events;
 pub mod issuance;
+pub mod lifecycle;
 pub mod rbac;
 pub mod service;
 pub mod settings;

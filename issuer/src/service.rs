@@ -11,7 +11,7 @@ use credentials::securing::{sign_credential, validate_against_schema};
 use credentials::vocabulary::pinned_contexts;
 use credentials::{
     Clock, CredentialKind, CredentialSubject, Cryptosuite, IssuerIdentity, Outcome, ProofRequest,
-    SigningIdentity,
+    SigningIdentity, UnsignedCredential,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -21,21 +21,24 @@ use crate::error::{IssuerError, Result};
 use crate::esr::{
     parse_extract_with, EsrPerson, FieldProblem, ImportPolicy, RecordRejection, RecordWarning,
 };
-use crate::issuance::{credentials_for, IssuanceContext};
+use crate::issuance::{assignment_of, credentials_for, IssuanceContext};
 use crate::rbac::RbacCatalogue;
 use crate::status::StatusAllocator;
-use crate::store::{IssuanceRecord, IssuerStore};
+use crate::store::{Commit, CredentialState, IssuanceRecord, IssuerStore, LedgerEntry};
 
 pub struct Issuer {
-    store: Arc<dyn IssuerStore>,
+    pub(crate) store: Arc<dyn IssuerStore>,
     signer: SigningIdentity,
     identity: IssuerIdentity,
-    organisation: Organisation,
-    catalogue: Arc<RbacCatalogue>,
-    clock: Arc<dyn Clock>,
+    pub(crate) organisation: Organisation,
+    pub(crate) catalogue: Arc<RbacCatalogue>,
+    pub(crate) clock: Arc<dyn Clock>,
     did_document: Value,
     import_policy: ImportPolicy,
-    status: Option<Arc<dyn StatusAllocator>>,
+    pub(crate) status: Option<Arc<dyn StatusAllocator>>,
+    /// Lifecycle steps (ESR events, RA decisions) run one at a time, so that idempotency,
+    /// per-person ordering and the ledger are decided against settled state.
+    pub(crate) lifecycle: tokio::sync::Mutex<()>,
 }
 
 /// What the RA asks for when issuing a person's credentials.
@@ -57,6 +60,14 @@ pub struct VcApiIssueRequest {
     pub credential: Value,
     #[serde(default)]
     pub options: Map<String, Value>,
+}
+
+/// Signed credentials with what must be stored about them.
+#[derive(Default)]
+pub(crate) struct SignedForPerson {
+    pub credentials: Vec<Value>,
+    pub records: Vec<IssuanceRecord>,
+    pub ledger: Vec<LedgerEntry>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -113,6 +124,7 @@ impl Issuer {
             did_document,
             import_policy: ImportPolicy::default(),
             status: None,
+            lifecycle: tokio::sync::Mutex::new(()),
         })
     }
 
@@ -274,13 +286,7 @@ impl Issuer {
                     .collect::<Result<_>>()?,
             ),
         };
-        let context = IssuanceContext {
-            issuer: &self.identity,
-            organisation: &self.organisation,
-            catalogue: &self.catalogue,
-            now: self.clock.now(),
-            holder: request.holder.clone(),
-        };
+        let context = self.issuance_context(request.holder.clone());
         let unsigned: Vec<_> = credentials_for(&person, &context)?
             .into_iter()
             .filter(|c| wanted.as_ref().is_none_or(|w| w.contains(&c.kind())))
@@ -292,23 +298,70 @@ impl Issuer {
             )));
         }
         let suite = request.cryptosuite.unwrap_or(Cryptosuite::EddsaRdfc2022);
-        let mut issued = Vec::with_capacity(unsigned.len());
-        let mut records = Vec::with_capacity(unsigned.len());
+        let _lifecycle = self.lifecycle.lock().await;
+        let issued = self
+            .sign_for_person(&person, unsigned, suite, request.holder.clone(), None)
+            .await?;
+        self.store.commit(&Commit {
+            ledger: issued.ledger,
+            issuances: issued.records,
+            ..Commit::default()
+        })?;
+        Ok(issued.credentials)
+    }
+
+    pub(crate) fn issuance_context(&self, holder: Option<String>) -> IssuanceContext<'_> {
+        IssuanceContext {
+            issuer: &self.identity,
+            organisation: &self.organisation,
+            catalogue: &self.catalogue,
+            now: self.clock.now(),
+            holder,
+        }
+    }
+
+    /// Signs a person's credentials with their status entries, and prepares their
+    /// issuance records and ledger entries for the caller to commit.
+    pub(crate) async fn sign_for_person(
+        &self,
+        person: &EsrPerson,
+        unsigned: Vec<UnsignedCredential>,
+        suite: Cryptosuite,
+        holder: Option<String>,
+        cause: Option<&str>,
+    ) -> Result<SignedForPerson> {
+        let mut signed_for = SignedForPerson::default();
         for credential in unsigned {
             let mut document = credential.to_json()?;
             self.add_status(&mut document).await?;
             let signed = self.sign(&document, suite).await?;
-            records.push(self.issuance_record(
+            let record = self.issuance_record(
                 &signed,
                 suite,
-                Some(person_id),
+                Some(&person.person_id),
                 Some(credential.subject.care_identity_uuid().to_string()),
-                request.holder.clone(),
-            )?);
-            issued.push(signed);
+                holder.clone(),
+            )?;
+            signed_for.ledger.push(LedgerEntry {
+                credential_id: record.credential_id.clone(),
+                credential_type: credential.kind().type_name().to_owned(),
+                person_id: person.person_id.clone(),
+                assignment_number: assignment_of(
+                    &credential.subject,
+                    person,
+                    &self.organisation.ods_code,
+                ),
+                holder: holder.clone(),
+                issued_at: record.issued_at.clone(),
+                issued_for: cause.map(str::to_owned),
+                state: CredentialState::Active,
+                history: Vec::new(),
+                credential: signed.clone(),
+            });
+            signed_for.records.push(record);
+            signed_for.credentials.push(signed);
         }
-        self.store.record_issuances(&records)?;
-        Ok(issued)
+        Ok(signed_for)
     }
 
     /// W3C VC API issue: signs the caller's credential if it is ours to sign.

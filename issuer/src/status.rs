@@ -7,12 +7,25 @@ use std::time::Duration;
 use serde_json::{json, Value};
 
 use crate::error::{IssuerError, Result};
+use crate::events::StatusChange;
 
 pub type AllocateFuture<'a> = Pin<Box<dyn Future<Output = Result<Vec<Value>>> + Send + 'a>>;
+pub type ChangeFuture<'a> = Pin<Box<dyn Future<Output = Result<()>> + Send + 'a>>;
 
-/// Gives a credential its `credentialStatus` entries before it is signed.
+/// The trust registry as the issuer uses it: status entries for new credentials, and
+/// status changes for issued ones.
 pub trait StatusAllocator: Send + Sync {
+    /// Gives a credential its `credentialStatus` entries before it is signed.
     fn allocate<'a>(&'a self, credential_id: &'a str) -> AllocateFuture<'a>;
+    /// Revokes, suspends or reinstates one of this issuer's credentials. Succeeds only once
+    /// the registry has made the change durable; changing to the current status succeeds.
+    fn change<'a>(
+        &'a self,
+        credential_id: &'a str,
+        change: StatusChange,
+        reason: &'a str,
+        event_id: &'a str,
+    ) -> ChangeFuture<'a>;
 }
 
 pub struct RegistryClient {
@@ -36,6 +49,49 @@ impl RegistryClient {
 }
 
 impl StatusAllocator for RegistryClient {
+    fn change<'a>(
+        &'a self,
+        credential_id: &'a str,
+        change: StatusChange,
+        reason: &'a str,
+        event_id: &'a str,
+    ) -> ChangeFuture<'a> {
+        Box::pin(async move {
+            let response = self
+                .client
+                .post(format!("{}/status-changes", self.url))
+                .bearer_auth(&self.token)
+                .json(&json!({
+                    "credentialId": credential_id,
+                    "action": change,
+                    "reason": reason,
+                    "eventId": event_id,
+                }))
+                .send()
+                .await
+                .map_err(|e| {
+                    IssuerError::Registry(format!("the trust registry is unreachable: {e}"))
+                })?;
+            let status = response.status();
+            if status.is_success() {
+                return Ok(());
+            }
+            let detail = response
+                .json::<Value>()
+                .await
+                .ok()
+                .and_then(|p| p.get("detail").and_then(Value::as_str).map(str::to_owned))
+                .unwrap_or_default();
+            Err(IssuerError::Registry(format!(
+                "the trust registry refused to {} {credential_id}: {status} {detail}",
+                serde_json::to_value(change)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default()
+            )))
+        })
+    }
+
     fn allocate<'a>(&'a self, credential_id: &'a str) -> AllocateFuture<'a> {
         Box::pin(async move {
             let response = self

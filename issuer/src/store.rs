@@ -23,6 +23,114 @@ pub struct IssuanceRecord {
     pub sha256: String,
 }
 
+/// Where a credential this issuer issued stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CredentialState {
+    Active,
+    Suspended,
+    /// Permanent (BR-19): a revoked credential is replaced, never reinstated.
+    Revoked,
+}
+
+/// One status change of a ledger entry, and what caused it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StateChange {
+    pub at: String,
+    pub state: CredentialState,
+    pub reason: String,
+    /// The ESR event or RA request that caused it.
+    pub cause: String,
+}
+
+/// A credential issued for a person, with the post it belongs to and its current state:
+/// what lifecycle events act on. The signed credential is kept until the holder's wallet
+/// collects it (and for re-delivery), never the holder's keys.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LedgerEntry {
+    pub credential_id: String,
+    pub credential_type: String,
+    pub person_id: String,
+    /// The assignment the credential belongs to (BR-17: a leaver's post's credentials).
+    pub assignment_number: Option<String>,
+    pub holder: Option<String>,
+    pub issued_at: String,
+    /// The ESR event or RA request it was issued for; none when an RA issued it directly.
+    pub issued_for: Option<String>,
+    pub state: CredentialState,
+    #[serde(default)]
+    pub history: Vec<StateChange>,
+    pub credential: serde_json::Value,
+}
+
+impl LedgerEntry {
+    pub fn kind(&self) -> Option<credentials::CredentialKind> {
+        credentials::CredentialKind::from_type_name(&self.credential_type)
+    }
+}
+
+/// What an applied event changed, for the ESR interface and the event log.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CredentialChanges {
+    pub issued: Vec<String>,
+    pub revoked: Vec<String>,
+    pub suspended: Vec<String>,
+    pub reinstated: Vec<String>,
+}
+
+/// An applied ESR event: kept for idempotency (BR-21), ordering (BR-22) and audit (BR-34).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EventRecord {
+    pub event_id: String,
+    pub event_type: crate::events::EventType,
+    pub person_id: String,
+    pub occurred_at: String,
+    pub received_at: String,
+    pub fingerprint: String,
+    pub outcome: crate::events::EventOutcome,
+    pub effects: Vec<String>,
+    pub credentials: CredentialChanges,
+    pub ra_request: Option<String>,
+    pub event: serde_json::Value,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RaRequestState {
+    Pending,
+    Accepted,
+    Rejected,
+}
+
+/// A change waiting for a Registration Authority's decision (BR-12, BR-15).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RaRequest {
+    pub request_id: String,
+    pub person_id: String,
+    pub event_id: String,
+    pub created_at: String,
+    pub request: crate::events::RaRequestKind,
+    pub state: RaRequestState,
+    /// The Care Identity UUID of the RA who decided (BR-34).
+    pub decided_by: Option<String>,
+    pub decided_at: Option<String>,
+    pub reason: Option<String>,
+    #[serde(default)]
+    pub effects: Vec<String>,
+    #[serde(default)]
+    pub credentials: CredentialChanges,
+}
+
+/// Everything one lifecycle step writes, applied in one transaction and flushed.
+#[derive(Clone, Debug, Default)]
+pub struct Commit {
+    pub person: Option<(String, serde_json::Value)>,
+    pub ledger: Vec<LedgerEntry>,
+    pub issuances: Vec<IssuanceRecord>,
+    pub event: Option<EventRecord>,
+    pub ra_request: Option<RaRequest>,
+}
+
 pub trait IssuerStore: Send + Sync {
     /// Stores people records all at once, or none of them.
     fn put_people(&self, people: &[(String, serde_json::Value)]) -> Result<()>;
@@ -34,6 +142,15 @@ pub trait IssuerStore: Send + Sync {
     fn issuances(&self) -> Result<Vec<IssuanceRecord>>;
     /// The issuer's Ed25519 secret, generated and stored on first use.
     fn signing_key_seed(&self) -> Result<[u8; 32]>;
+    /// Writes a lifecycle step all at once, or nothing of it, durably.
+    fn commit(&self, commit: &Commit) -> Result<()>;
+    fn ledger_for(&self, person_id: &str) -> Result<Vec<LedgerEntry>>;
+    fn event(&self, event_id: &str) -> Result<Option<EventRecord>>;
+    fn events(&self) -> Result<Vec<EventRecord>>;
+    /// When the latest applied event for this person occurred (BR-22).
+    fn person_clock(&self, person_id: &str) -> Result<Option<String>>;
+    fn ra_request(&self, request_id: &str) -> Result<Option<RaRequest>>;
+    fn ra_requests(&self) -> Result<Vec<RaRequest>>;
 }
 
 pub struct SledStore {
@@ -41,6 +158,14 @@ pub struct SledStore {
     people: sled::Tree,
     issuances: sled::Tree,
     keys: sled::Tree,
+    /// `person_id \0 credential_id` → [`LedgerEntry`].
+    ledger: sled::Tree,
+    /// `event_id` → [`EventRecord`].
+    events: sled::Tree,
+    /// `person_id` → the latest applied event's `occurred_at` (RFC 3339, UTC, so it sorts).
+    person_clock: sled::Tree,
+    /// `request_id` → [`RaRequest`].
+    ra_requests: sled::Tree,
 }
 
 impl SledStore {
@@ -52,6 +177,10 @@ impl SledStore {
             people: tree("people")?,
             issuances: tree("issuances")?,
             keys: tree("keys")?,
+            ledger: tree("ledger")?,
+            events: tree("events")?,
+            person_clock: tree("person_clock")?,
+            ra_requests: tree("ra_requests")?,
             db,
         })
     }
@@ -101,8 +230,7 @@ impl IssuerStore for SledStore {
     fn record_issuances(&self, records: &[IssuanceRecord]) -> Result<()> {
         let mut batch = sled::Batch::default();
         for record in records {
-            // Keyed by time then id, so the log reads in issuance order.
-            let key = format!("{}|{}", record.issued_at, record.credential_id);
+            let key = issuance_key(record);
             batch.insert(
                 key.as_bytes(),
                 serde_json::to_vec(record).map_err(store_error)?,
@@ -124,4 +252,143 @@ impl IssuerStore for SledStore {
         service_kit::store::load_or_create_seed(&self.db, &self.keys, SIGNING_KEY)
             .map_err(IssuerError::Store)
     }
+
+    fn commit(&self, commit: &Commit) -> Result<()> {
+        use sled::transaction::{ConflictableTransactionError, TransactionError, Transactional};
+        // Serialise outside the transaction: its closure may run more than once.
+        let person = match &commit.person {
+            Some((id, record)) => Some((id.clone(), encode(record)?)),
+            None => None,
+        };
+        let ledger = commit
+            .ledger
+            .iter()
+            .map(|e| Ok((ledger_key(&e.person_id, &e.credential_id), encode(e)?)))
+            .collect::<Result<Vec<_>>>()?;
+        let issuances = commit
+            .issuances
+            .iter()
+            .map(|r| Ok((issuance_key(r), encode(r)?)))
+            .collect::<Result<Vec<_>>>()?;
+        let event = match &commit.event {
+            Some(e) => Some((
+                e.event_id.clone(),
+                e.person_id.clone(),
+                e.occurred_at.clone(),
+                encode(e)?,
+            )),
+            None => None,
+        };
+        let request = match &commit.ra_request {
+            Some(r) => Some((r.request_id.clone(), encode(r)?)),
+            None => None,
+        };
+        let result: std::result::Result<(), TransactionError<()>> = (
+            &self.people,
+            &self.ledger,
+            &self.issuances,
+            &self.events,
+            &self.person_clock,
+            &self.ra_requests,
+        )
+            .transaction(
+                |(people, ledger_tree, issuance_tree, events, clock, requests)| {
+                    if let Some((id, bytes)) = &person {
+                        people.insert(id.as_bytes(), bytes.as_slice())?;
+                    }
+                    for (key, bytes) in &ledger {
+                        ledger_tree.insert(key.as_bytes(), bytes.as_slice())?;
+                    }
+                    for (key, bytes) in &issuances {
+                        issuance_tree.insert(key.as_bytes(), bytes.as_slice())?;
+                    }
+                    if let Some((event_id, person_id, occurred_at, bytes)) = &event {
+                        events.insert(event_id.as_bytes(), bytes.as_slice())?;
+                        let later = match clock.get(person_id.as_bytes())? {
+                            Some(current) => occurred_at.as_bytes() > current.as_ref(),
+                            None => true,
+                        };
+                        if later {
+                            clock.insert(person_id.as_bytes(), occurred_at.as_bytes())?;
+                        }
+                    }
+                    if let Some((id, bytes)) = &request {
+                        requests.insert(id.as_bytes(), bytes.as_slice())?;
+                    }
+                    Ok::<_, ConflictableTransactionError<()>>(())
+                },
+            );
+        result.map_err(|e| IssuerError::Store(format!("{e:?}")))?;
+        self.flush()
+    }
+
+    fn ledger_for(&self, person_id: &str) -> Result<Vec<LedgerEntry>> {
+        let prefix = format!("{person_id}\0");
+        let mut entries: Vec<LedgerEntry> = self
+            .ledger
+            .scan_prefix(prefix.as_bytes())
+            .values()
+            .map(|bytes| serde_json::from_slice(&bytes.map_err(store_error)?).map_err(store_error))
+            .collect::<Result<_>>()?;
+        entries.sort_by(|a, b| a.issued_at.cmp(&b.issued_at));
+        Ok(entries)
+    }
+
+    fn event(&self, event_id: &str) -> Result<Option<EventRecord>> {
+        decode_optional(self.events.get(event_id.as_bytes()).map_err(store_error)?)
+    }
+
+    fn events(&self) -> Result<Vec<EventRecord>> {
+        let mut events: Vec<EventRecord> = decode_all(&self.events)?;
+        events.sort_by(|a, b| (&a.occurred_at, &a.event_id).cmp(&(&b.occurred_at, &b.event_id)));
+        Ok(events)
+    }
+
+    fn person_clock(&self, person_id: &str) -> Result<Option<String>> {
+        Ok(self
+            .person_clock
+            .get(person_id.as_bytes())
+            .map_err(store_error)?
+            .map(|bytes| String::from_utf8_lossy(&bytes).into_owned()))
+    }
+
+    fn ra_request(&self, request_id: &str) -> Result<Option<RaRequest>> {
+        decode_optional(
+            self.ra_requests
+                .get(request_id.as_bytes())
+                .map_err(store_error)?,
+        )
+    }
+
+    fn ra_requests(&self) -> Result<Vec<RaRequest>> {
+        let mut requests: Vec<RaRequest> = decode_all(&self.ra_requests)?;
+        requests.sort_by(|a, b| a.created_at.cmp(&b.created_at));
+        Ok(requests)
+    }
+}
+
+fn ledger_key(person_id: &str, credential_id: &str) -> String {
+    format!("{person_id}\0{credential_id}")
+}
+
+/// Keyed by time then id, so the log reads in issuance order.
+fn issuance_key(record: &IssuanceRecord) -> String {
+    format!("{}|{}", record.issued_at, record.credential_id)
+}
+
+fn decode_optional<T: serde::de::DeserializeOwned>(bytes: Option<sled::IVec>) -> Result<Option<T>> {
+    bytes
+        .map(|b| serde_json::from_slice(&b).map_err(store_error))
+        .transpose()
+}
+
+fn decode_all<T: serde::de::DeserializeOwned>(tree: &sled::Tree) -> Result<Vec<T>> {
+    tree.iter()
+        .values()
+        .map(|bytes| serde_json::from_slice(&bytes.map_err(store_error)?).map_err(store_error))
+        .collect()
+}
+
+fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>> {
+    serde_json::to_vec(value).map_err(store_error)
 }

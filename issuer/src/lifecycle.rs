@@ -1,0 +1,563 @@
+//! Carrying out ESR lifecycle events and RA decisions: the registry's status changes first
+//! (so a leaver's credentials are revoked before the event is acknowledged, and a person
+//! never holds an old and a new role at once), then issuance, then one atomic, flushed
+//! commit of the record, the ledger, the issuance log and the event log.
+
+use chrono::{DateTime, Utc};
+use credentials::catalogue::xsd_date_time;
+use credentials::identifiers::{CareIdentityUuid, PersonRoleId};
+use credentials::Cryptosuite;
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::error::{IssuerError, Result};
+use crate::esr::EsrPerson;
+use crate::events::{
+    accept_new_starter, effect_name, grant_name_change, plan, read_event, EsrEvent, EventOutcome,
+    EventRejection, IssueScope, Plan, RaRequestKind, ReasonCode, StatusChange,
+};
+use crate::issuance::{assignment_of, credentials_for};
+use crate::service::Issuer;
+use crate::store::{
+    Commit, CredentialChanges, CredentialState, EventRecord, LedgerEntry, RaRequest,
+    RaRequestState, StateChange,
+};
+
+/// What the ESR interface is told about an applied event.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct EventReply {
+    pub event_id: String,
+    pub outcome: EventOutcome,
+    pub effects: Vec<String>,
+    pub credentials: CredentialChanges,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ra_request: Option<String>,
+    /// The event had been applied before; nothing changed this time.
+    pub duplicate: bool,
+}
+
+impl EventReply {
+    fn from_record(record: &EventRecord, duplicate: bool) -> Self {
+        Self {
+            event_id: record.event_id.clone(),
+            outcome: record.outcome,
+            effects: record.effects.clone(),
+            credentials: record.credentials.clone(),
+            ra_request: record.ra_request.clone(),
+            duplicate,
+        }
+    }
+}
+
+/// Why an event was not applied: refused (its fault: nothing changed) or failed (ours or
+/// the registry's: retry it; nothing was acknowledged).
+#[derive(Debug)]
+pub enum EventError {
+    Rejected(EventRejection),
+    Failed(IssuerError),
+}
+
+impl From<IssuerError> for EventError {
+    fn from(error: IssuerError) -> Self {
+        EventError::Failed(error)
+    }
+}
+
+fn rejected(event: &EsrEvent, code: ReasonCode, detail: String) -> EventError {
+    EventError::Rejected(EventRejection {
+        reason_code: code,
+        detail,
+        event_id: Some(event.event_id.clone()),
+    })
+}
+
+/// One line of a batch's answer.
+#[derive(Clone, Debug, Serialize)]
+pub struct BatchLine {
+    pub line: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub event_id: Option<String>,
+    /// `accepted`, `accepted_pending_manual_grant`, `duplicate`, `rejected` or
+    /// `not_processed` (the batch stopped at a failure; send these again).
+    pub result: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason_code: Option<ReasonCode>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reply: Option<EventReply>,
+}
+
+/// An RA's decision on a pending request.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RaDecision {
+    /// The deciding RA's Care Identity UUID (BR-34).
+    pub decided_by: String,
+    /// Required to reject; recorded when accepting.
+    pub reason: Option<String>,
+    /// For a new starter: the wallet DID the RA bound at the identity check.
+    pub holder: Option<String>,
+}
+
+impl Issuer {
+    /// Applies one ESR event (given as JSON). Idempotent on `event_id`; an older event for
+    /// a person than one already applied is refused (BR-22).
+    pub async fn apply_event(&self, raw: &Value) -> std::result::Result<EventReply, EventError> {
+        let _one_at_a_time = self.lifecycle.lock().await;
+        let now = self.clock.now();
+        let event = read_event(raw, &self.catalogue, now).map_err(EventError::Rejected)?;
+        if let Some(record) = self.store.event(&event.event_id)? {
+            if record.fingerprint == event.fingerprint {
+                return Ok(EventReply::from_record(&record, true));
+            }
+            return Err(rejected(
+                &event,
+                ReasonCode::EventIdReused,
+                format!(
+                    "{} was applied before with different content",
+                    event.event_id
+                ),
+            ));
+        }
+        if event.org_ods != self.organisation.ods_code {
+            return Err(rejected(
+                &event,
+                ReasonCode::WrongOrganisation,
+                format!(
+                    "this issuer acts for {}, not {}",
+                    self.organisation.ods_code, event.org_ods
+                ),
+            ));
+        }
+        let Some(record) = self.store.person(&event.person_id)? else {
+            return Err(rejected(
+                &event,
+                ReasonCode::UnknownPerson,
+                format!("no person {}", event.person_id),
+            ));
+        };
+        let person: EsrPerson = serde_json::from_value(record)
+            .map_err(|e| IssuerError::Store(format!("stored record unreadable: {e}")))?;
+        if let Some(latest) = self.store.person_clock(&event.person_id)? {
+            let latest = DateTime::parse_from_rfc3339(&latest)
+                .map_err(|e| IssuerError::Store(format!("stored clock unreadable: {e}")))?;
+            if event.occurred_at < latest {
+                return Err(rejected(
+                    &event,
+                    ReasonCode::OutOfOrder,
+                    format!(
+                        "an event for {} that occurred at {latest} has been applied; this one occurred earlier, at {}",
+                        event.person_id, event.occurred_at
+                    ),
+                ));
+            }
+        }
+        let ledger = self.store.ledger_for(&event.person_id)?;
+        let plan = plan(
+            &event,
+            &person,
+            &ledger,
+            &self.catalogue,
+            now.date_naive(),
+            &mut random_role_id,
+        )
+        .map_err(|mut rejection| {
+            rejection.event_id = Some(event.event_id.clone());
+            EventError::Rejected(rejection)
+        })?;
+        let step = self
+            .carry_out(&plan, &person, &ledger, &event.event_id, None)
+            .await?;
+        let ra_request = plan.ra_request.clone().map(|request| RaRequest {
+            request_id: format!("RA-{}", uuid::Uuid::new_v4().simple()),
+            person_id: event.person_id.clone(),
+            event_id: event.event_id.clone(),
+            created_at: xsd_date_time(&now),
+            request,
+            state: RaRequestState::Pending,
+            decided_by: None,
+            decided_at: None,
+            reason: None,
+            effects: Vec::new(),
+            credentials: CredentialChanges::default(),
+        });
+        let record = EventRecord {
+            event_id: event.event_id.clone(),
+            event_type: event.event_type,
+            person_id: event.person_id.clone(),
+            occurred_at: xsd_date_time(&event.occurred_at),
+            received_at: xsd_date_time(&now),
+            fingerprint: event.fingerprint.clone(),
+            outcome: plan.outcome,
+            effects: step.effects,
+            credentials: step.changes,
+            ra_request: ra_request.as_ref().map(|r| r.request_id.clone()),
+            event: event.body.clone(),
+        };
+        self.store.commit(&Commit {
+            person: step.person,
+            ledger: step.ledger,
+            issuances: step.issuances,
+            event: Some(record.clone()),
+            ra_request,
+        })?;
+        tracing::info!(
+            event_id = %record.event_id,
+            event_type = ?record.event_type,
+            person_id = %record.person_id,
+            revoked = record.credentials.revoked.len(),
+            suspended = record.credentials.suspended.len(),
+            issued = record.credentials.issued.len(),
+            "ESR event applied"
+        );
+        Ok(EventReply::from_record(&record, false))
+    }
+
+    /// Applies a JSON Lines batch, in `occurred_at` order (BR-22), answering line by line.
+    /// A refused line changes nothing and the batch goes on; a failure (the registry is
+    /// down) stops it, and the lines not reached are reported as not processed.
+    pub async fn apply_event_batch(&self, text: &str) -> Vec<BatchLine> {
+        let mut lines: Vec<(usize, std::result::Result<Value, String>)> = text
+            .lines()
+            .enumerate()
+            .filter(|(_, line)| !line.trim().is_empty())
+            .map(|(index, line)| {
+                (
+                    index + 1,
+                    serde_json::from_str::<Value>(line).map_err(|e| e.to_string()),
+                )
+            })
+            .collect();
+        // Stable: events that occurred at the same moment keep the order they were sent in.
+        lines.sort_by_key(|(_, parsed)| {
+            parsed
+                .as_ref()
+                .ok()
+                .and_then(|v| v.get("occurred_at"))
+                .and_then(Value::as_str)
+                .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+                .map(|t| t.with_timezone(&Utc))
+        });
+        let mut answers = Vec::with_capacity(lines.len());
+        let mut stopped = false;
+        for (line, parsed) in lines {
+            let event_id = parsed
+                .as_ref()
+                .ok()
+                .and_then(|v| v.get("event_id"))
+                .and_then(Value::as_str)
+                .map(str::to_owned);
+            let mut answer = BatchLine {
+                line,
+                event_id,
+                result: "not_processed",
+                reason_code: None,
+                detail: None,
+                reply: None,
+            };
+            match (stopped, parsed) {
+                (true, _) => {}
+                (false, Err(error)) => {
+                    answer.result = "rejected";
+                    answer.reason_code = Some(ReasonCode::MalformedEvent);
+                    answer.detail = Some(format!("line {line} is not JSON: {error}"));
+                }
+                (false, Ok(value)) => match self.apply_event(&value).await {
+                    Ok(reply) => {
+                        answer.result = match (reply.duplicate, reply.outcome) {
+                            (true, _) => "duplicate",
+                            (false, EventOutcome::Accepted) => "accepted",
+                            (false, EventOutcome::AcceptedPendingManualGrant) => {
+                                "accepted_pending_manual_grant"
+                            }
+                        };
+                        answer.reply = Some(reply);
+                    }
+                    Err(EventError::Rejected(rejection)) => {
+                        answer.result = "rejected";
+                        answer.reason_code = Some(rejection.reason_code);
+                        answer.detail = Some(rejection.detail);
+                    }
+                    Err(EventError::Failed(error)) => {
+                        tracing::error!(%error, line, "ESR batch stopped");
+                        answer.detail = Some(
+                            "the event could not be applied now (a service it needs is unavailable); send it again".into(),
+                        );
+                        stopped = true;
+                    }
+                },
+            }
+            answers.push(answer);
+        }
+        answers.sort_by_key(|a| a.line);
+        answers
+    }
+
+    /// The event log, oldest first; for one person when asked.
+    pub fn event_log(&self, person_id: Option<&str>) -> Result<Vec<EventRecord>> {
+        let mut events = self.store.events()?;
+        if let Some(id) = person_id {
+            events.retain(|e| e.person_id == id);
+        }
+        Ok(events)
+    }
+
+    /// Every credential issued to a person here, with its state.
+    pub fn person_ledger(&self, person_id: &str) -> Result<Vec<LedgerEntry>> {
+        self.person(person_id)?;
+        self.store.ledger_for(person_id)
+    }
+
+    pub fn ra_requests(&self, state: Option<RaRequestState>) -> Result<Vec<RaRequest>> {
+        let mut requests = self.store.ra_requests()?;
+        if let Some(state) = state {
+            requests.retain(|r| r.state == state);
+        }
+        Ok(requests)
+    }
+
+    /// An RA accepts or rejects a pending request. Accepting a new starter issues their
+    /// credentials (BR-15); accepting a name change reissues what carries the name (BR-12).
+    pub async fn decide_ra_request(
+        &self,
+        request_id: &str,
+        accept: bool,
+        decision: RaDecision,
+    ) -> Result<RaRequest> {
+        let _one_at_a_time = self.lifecycle.lock().await;
+        let mut request = self
+            .store
+            .ra_request(request_id)?
+            .ok_or_else(|| IssuerError::NotFound(format!("no RA request {request_id}")))?;
+        if request.state != RaRequestState::Pending {
+            return Err(IssuerError::Conflict(format!(
+                "{request_id} was already {}",
+                if request.state == RaRequestState::Accepted {
+                    "accepted"
+                } else {
+                    "rejected"
+                }
+            )));
+        }
+        CareIdentityUuid::parse(&decision.decided_by).map_err(|_| {
+            IssuerError::BadRequest(
+                "decided_by must be the deciding RA's Care Identity UUID (12 digits)".into(),
+            )
+        })?;
+        let reason = decision
+            .reason
+            .as_deref()
+            .map(str::trim)
+            .filter(|r| !r.is_empty())
+            .map(str::to_owned);
+        if let Some(holder) = &decision.holder {
+            if !holder.starts_with("did:") {
+                return Err(IssuerError::BadRequest(
+                    "holder must be a DID (e.g. did:key:z6Mk…)".into(),
+                ));
+            }
+        }
+        let now = self.clock.now();
+        request.decided_by = Some(decision.decided_by.clone());
+        request.decided_at = Some(xsd_date_time(&now));
+        request.reason = reason.clone();
+        if !accept {
+            if reason.is_none() {
+                return Err(IssuerError::BadRequest(
+                    "a rejection must give a reason".into(),
+                ));
+            }
+            request.state = RaRequestState::Rejected;
+            request.effects = vec![match request.request {
+                RaRequestKind::CreateUser => "cis_create_user_request_rejected".into(),
+                RaRequestKind::ModifyUser { .. } => "name_change_rejected".into(),
+            }];
+            self.store.commit(&Commit {
+                ra_request: Some(request.clone()),
+                ..Commit::default()
+            })?;
+            return Ok(request);
+        }
+        let person: EsrPerson = serde_json::from_value(self.person(&request.person_id)?)
+            .map_err(|e| IssuerError::Store(format!("stored record unreadable: {e}")))?;
+        let ledger = self.store.ledger_for(&request.person_id)?;
+        let plan = match &request.request {
+            RaRequestKind::CreateUser => accept_new_starter(
+                &person,
+                &self.organisation.ods_code,
+                &self.catalogue,
+                &mut random_role_id,
+            )
+            .map_err(IssuerError::Conflict)?,
+            RaRequestKind::ModifyUser { field, new, .. } => {
+                grant_name_change(&person, *field, new, &ledger, request_id)
+            }
+        };
+        let step = self
+            .carry_out(&plan, &person, &ledger, request_id, decision.holder.clone())
+            .await?;
+        request.state = RaRequestState::Accepted;
+        request.effects = step.effects;
+        request.credentials = step.changes;
+        self.store.commit(&Commit {
+            person: step.person,
+            ledger: step.ledger,
+            issuances: step.issuances,
+            event: None,
+            ra_request: Some(request.clone()),
+        })?;
+        Ok(request)
+    }
+
+    /// Status changes at the registry, then the new credentials; returns what to commit.
+    async fn carry_out(
+        &self,
+        plan: &Plan,
+        person: &EsrPerson,
+        ledger: &[LedgerEntry],
+        cause: &str,
+        holder: Option<String>,
+    ) -> Result<Step> {
+        let now = xsd_date_time(&self.clock.now());
+        let mut step = Step {
+            effects: plan.effects.clone(),
+            ..Step::default()
+        };
+        for planned in &plan.status_changes {
+            let Some(entry) = ledger
+                .iter()
+                .find(|e| e.credential_id == planned.credential_id)
+            else {
+                continue;
+            };
+            let carries_status = entry.credential.get("credentialStatus").is_some();
+            match (&self.status, carries_status) {
+                (Some(registry), true) => {
+                    registry
+                        .change(&entry.credential_id, planned.change, &planned.reason, cause)
+                        .await?
+                }
+                (None, true) => {
+                    return Err(IssuerError::Registry(
+                        "this issuer has no trust registry configured, so it cannot change a credential's status".into(),
+                    ))
+                }
+                // Issued before this issuer had a registry: nothing to flip; the ledger
+                // still records the decision and the effects say so.
+                (_, false) => step
+                    .effects
+                    .push(format!("no_status_entry:{}", entry.credential_id)),
+            }
+            let state = match planned.change {
+                StatusChange::Revoke => {
+                    step.changes.revoked.push(entry.credential_id.clone());
+                    CredentialState::Revoked
+                }
+                StatusChange::Suspend => {
+                    step.changes.suspended.push(entry.credential_id.clone());
+                    CredentialState::Suspended
+                }
+                StatusChange::Reinstate => {
+                    step.changes.reinstated.push(entry.credential_id.clone());
+                    CredentialState::Active
+                }
+            };
+            let mut updated = entry.clone();
+            updated.state = state;
+            updated.history.push(StateChange {
+                at: now.clone(),
+                state,
+                reason: planned.reason.clone(),
+                cause: cause.to_owned(),
+            });
+            step.ledger.push(updated);
+        }
+        let after = plan.person.as_ref().unwrap_or(person);
+        if plan.issue != IssueScope::Nothing {
+            let holder = holder.or_else(|| latest_holder(ledger));
+            let context = self.issuance_context(holder.clone());
+            let candidates = match credentials_for(after, &context) {
+                Ok(candidates) => candidates,
+                // A record that now supports nothing here (e.g. a post not yet in force).
+                Err(IssuerError::NotIssuable(why)) => {
+                    step.effects.push(format!("nothing_issuable: {why}"));
+                    Vec::new()
+                }
+                Err(other) => return Err(other),
+            };
+            let unsigned: Vec<_> = candidates
+                .into_iter()
+                .filter(|c| match &plan.issue {
+                    IssueScope::Nothing => false,
+                    IssueScope::Everything => true,
+                    IssueScope::Assignment {
+                        assignment_number,
+                        kinds,
+                    } => {
+                        kinds.contains(&c.kind())
+                            && (assignment_number.is_empty()
+                                || assignment_of(&c.subject, after, &self.organisation.ods_code)
+                                    .as_deref()
+                                    == Some(assignment_number.as_str()))
+                    }
+                })
+                .collect();
+            for credential in &unsigned {
+                step.effects.push(format!(
+                    "issue:{}{}",
+                    effect_name(credential.kind()),
+                    plan.issue_label
+                ));
+            }
+            let signed = self
+                .sign_for_person(
+                    after,
+                    unsigned,
+                    Cryptosuite::EddsaRdfc2022,
+                    holder,
+                    Some(cause),
+                )
+                .await?;
+            step.changes.issued = signed
+                .ledger
+                .iter()
+                .map(|e| e.credential_id.clone())
+                .collect();
+            step.ledger.extend(signed.ledger);
+            step.issuances = signed.records;
+        }
+        if let Some(updated) = &plan.person {
+            let value =
+                serde_json::to_value(updated).map_err(|e| IssuerError::Store(e.to_string()))?;
+            step.person = Some((updated.person_id.clone(), value));
+        }
+        Ok(step)
+    }
+}
+
+#[derive(Default)]
+struct Step {
+    person: Option<(String, Value)>,
+    ledger: Vec<LedgerEntry>,
+    issuances: Vec<crate::store::IssuanceRecord>,
+    effects: Vec<String>,
+    changes: CredentialChanges,
+}
+
+/// New credentials go to the wallet the person last received credentials in.
+fn latest_holder(ledger: &[LedgerEntry]) -> Option<String> {
+    ledger
+        .iter()
+        .filter(|e| e.holder.is_some())
+        .max_by(|a, b| a.issued_at.cmp(&b.issued_at))
+        .and_then(|e| e.holder.clone())
+}
+
+/// A new RBAC role profile id (12 digits), as CIS allocates them.
+fn random_role_id() -> PersonRoleId {
+    let number: u64 = rand::thread_rng().gen_range(100_000_000_000..1_000_000_000_000);
+    PersonRoleId::parse(&number.to_string())
+        .expect("every number from 10^11 to 10^12 - 1 has twelve digits")
+}
