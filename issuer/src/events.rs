@@ -1259,3 +1259,558 @@ fn mark_lapsed_checks(person: &mut EsrPerson, today: NaiveDate) -> Vec<String> {
 pub fn is_assignment_kind(kind: CredentialKind) -> bool {
     ASSIGNMENT_KINDS.contains(&kind)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::esr::parse_extract;
+    use serde_json::json;
+
+    const PEOPLE: &str = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../shared/sample-data/esr-people.json"
+    );
+    const CATALOGUE: &str = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../shared/sample-data/rbac-roles.json"
+    );
+    const EVENTS: &str = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../shared/sample-data/esr-events.jsonl"
+    );
+
+    fn catalogue() -> RbacCatalogue {
+        RbacCatalogue::from_json_str(&std::fs::read_to_string(CATALOGUE).unwrap()).unwrap()
+    }
+
+    fn person(id: &str) -> EsrPerson {
+        let extract: Value =
+            serde_json::from_str(&std::fs::read_to_string(PEOPLE).unwrap()).unwrap();
+        parse_extract(&extract, &catalogue())
+            .unwrap()
+            .valid()
+            .find(|p| p.person_id == id)
+            .unwrap()
+            .clone()
+    }
+
+    fn sample_event(id: &str) -> Value {
+        std::fs::read_to_string(EVENTS)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str::<Value>(l).unwrap())
+            .find(|e| e["event_id"] == id)
+            .unwrap()
+    }
+
+    fn now() -> DateTime<Utc> {
+        "2026-01-01T00:00:00Z".parse().unwrap()
+    }
+
+    fn today() -> NaiveDate {
+        now().date_naive()
+    }
+
+    fn read(id: &str) -> Checked<EsrEvent> {
+        read_event(&sample_event(id), &catalogue(), now())
+    }
+
+    fn entry(
+        id: &str,
+        kind: CredentialKind,
+        assignment: &str,
+        state: CredentialState,
+    ) -> LedgerEntry {
+        LedgerEntry {
+            credential_id: id.into(),
+            credential_type: kind.type_name().into(),
+            person_id: "P".into(),
+            assignment_number: Some(assignment.into()),
+            holder: None,
+            issued_at: "2025-01-01T00:00:00Z".into(),
+            issued_for: None,
+            state,
+            history: Vec::new(),
+            credential: json!({}),
+        }
+    }
+
+    fn role_ids() -> impl FnMut() -> PersonRoleId {
+        let mut n = 500_000_000_000u64;
+        move || {
+            n += 1;
+            PersonRoleId::parse(&n.to_string()).unwrap()
+        }
+    }
+
+    fn plan_for(id: &str, ledger: &[LedgerEntry]) -> Checked<Plan> {
+        let event = read(id)?;
+        plan(
+            &event,
+            &person(&event.person_id),
+            ledger,
+            &catalogue(),
+            today(),
+            &mut role_ids(),
+        )
+    }
+
+    fn changed(plan: &Plan, change: StatusChange) -> Vec<&str> {
+        plan.status_changes
+            .iter()
+            .filter(|c| c.change == change)
+            .map(|c| c.credential_id.as_str())
+            .collect()
+    }
+
+    #[test]
+    fn the_malformed_sample_events_are_refused_with_their_reason() {
+        assert_eq!(
+            read("EVT-0027").unwrap_err().reason_code,
+            ReasonCode::UnknownAccessControlPosition
+        );
+        assert_eq!(
+            read("EVT-0028").unwrap_err().reason_code,
+            ReasonCode::InvalidEmail
+        );
+        assert_eq!(
+            read("EVT-0029").unwrap_err().reason_code,
+            ReasonCode::InvalidOdsCode
+        );
+        assert_eq!(
+            read("EVT-0030").unwrap_err().reason_code,
+            ReasonCode::InvalidTimestamp
+        );
+        // EVT-0026 reads well; its person is unknown, which only the store can tell.
+        assert!(read("EVT-0026").is_ok());
+        assert_eq!(
+            read("EVT-0030").unwrap_err().event_id.as_deref(),
+            Some("EVT-0030")
+        );
+    }
+
+    #[test]
+    fn every_valid_sample_event_reads() {
+        for line in std::fs::read_to_string(EVENTS).unwrap().lines() {
+            let raw: Value = serde_json::from_str(line).unwrap();
+            let bad = raw["expected"]["outcome"] == "rejected";
+            let read = read_event(&raw, &catalogue(), now());
+            if !bad {
+                assert!(read.is_ok(), "{}: {:?}", raw["event_id"], read.err());
+            }
+        }
+    }
+
+    #[test]
+    fn malformed_envelopes_are_refused() {
+        let base = sample_event("EVT-0010");
+        let cases: Vec<(Value, ReasonCode)> = vec![
+            (json!([1]), ReasonCode::MalformedEvent),
+            (json!({"event_type": "LEAVER"}), ReasonCode::MalformedEvent),
+            (
+                with(&base, "event_type", json!("PROMOTION")),
+                ReasonCode::UnknownEventType,
+            ),
+            (
+                with(&base, "occurred_at", json!("2099-01-01T00:00:00Z")),
+                ReasonCode::OccurredInFuture,
+            ),
+            (
+                with(&base, "occurred_at", json!(20250910)),
+                ReasonCode::MalformedEvent,
+            ),
+            (
+                with(&base, "org_ods", json!("ZZZ")),
+                ReasonCode::InvalidOdsCode,
+            ),
+            (
+                with(&base, "assignment_number", json!("12")),
+                ReasonCode::UnknownAssignment,
+            ),
+            (
+                with(&base, "payload", json!("x")),
+                ReasonCode::MalformedEvent,
+            ),
+            (
+                with(
+                    &base,
+                    "payload",
+                    json!({"reason_category": "x", "from": "10/09/2025"}),
+                ),
+                ReasonCode::InvalidDate,
+            ),
+            (
+                with(
+                    &base,
+                    "payload",
+                    json!({"reason_category": "x", "from": "2025-09-08", "extra": 1}),
+                ),
+                ReasonCode::MalformedEvent,
+            ),
+            (
+                with(&base, "surprise", json!(1)),
+                ReasonCode::MalformedEvent,
+            ),
+        ];
+        for (raw, code) in cases {
+            let got = read_event(&raw, &catalogue(), now());
+            assert_eq!(
+                got.as_ref().err().map(|r| r.reason_code),
+                Some(code),
+                "{raw}"
+            );
+        }
+        let mut name_as_detail = sample_event("EVT-0007");
+        name_as_detail["payload"] = json!({"field": "family_name", "old": "A", "new": "B"});
+        assert_eq!(
+            read_event(&name_as_detail, &catalogue(), now())
+                .unwrap_err()
+                .reason_code,
+            ReasonCode::InvalidField
+        );
+    }
+
+    fn with(base: &Value, key: &str, value: Value) -> Value {
+        let mut v = base.clone();
+        v[key] = value;
+        v
+    }
+
+    #[test]
+    fn annotations_do_not_change_an_events_identity() {
+        let raw = sample_event("EVT-0010");
+        let mut bare = raw.clone();
+        bare.as_object_mut().unwrap().remove("expected");
+        let mut other = raw.clone();
+        other["payload"]["reason_category"] = json!("conduct");
+        let fingerprint = |v: &Value| read_event(v, &catalogue(), now()).unwrap().fingerprint;
+        assert_eq!(fingerprint(&raw), fingerprint(&bare));
+        assert_ne!(fingerprint(&raw), fingerprint(&other));
+    }
+
+    #[test]
+    fn email_syntax_and_the_cis_domain_rule() {
+        for good in [
+            "a@nhs.net",
+            "x.y@leeds.gov.uk",
+            "n@army.mod.uk",
+            "q@example.com",
+        ] {
+            assert!(is_email_address(good), "{good}");
+        }
+        for bad in [
+            "not-an-email",
+            "a@b",
+            "a b@nhs.net",
+            "@nhs.net",
+            "a@nhs..net",
+            "a@",
+        ] {
+            assert!(!is_email_address(bad), "{bad}");
+        }
+        for allowed in [
+            "a@nhs.net",
+            "a@NHS.NET",
+            "a@leeds.gov.uk",
+            "a@army.mod.uk",
+            "a@trust.nhs.uk",
+        ] {
+            assert!(email_domain_allowed(allowed), "{allowed}");
+        }
+        for refused in [
+            "a@example.com",
+            "a@evilnhs.net",
+            "a@nhs.net.example.com",
+            "a@gov.uk.evil",
+        ] {
+            assert!(!email_domain_allowed(refused), "{refused}");
+        }
+    }
+
+    #[test]
+    fn a_job_change_to_another_position_supersedes_the_posts_role_and_employment() {
+        let ledger = [
+            entry(
+                "emp",
+                CredentialKind::Employment,
+                "37131272",
+                CredentialState::Active,
+            ),
+            entry(
+                "role",
+                CredentialKind::Role,
+                "37131272",
+                CredentialState::Active,
+            ),
+            entry(
+                "checks",
+                CredentialKind::EmploymentChecks,
+                "37131272",
+                CredentialState::Active,
+            ),
+            entry(
+                "old-role",
+                CredentialKind::Role,
+                "37131272",
+                CredentialState::Revoked,
+            ),
+        ];
+        let plan = plan_for("EVT-0004", &ledger).unwrap();
+        assert_eq!(changed(&plan, StatusChange::Revoke), ["emp", "role"]);
+        let after = plan.person.unwrap();
+        let roles: Vec<_> = after
+            .rbac_role_assignments
+            .iter()
+            .map(|r| (r.granted_via.as_str(), r.job_role.as_str()))
+            .collect();
+        assert_eq!(roles, [("RJ1-ACP-01", "R8000")]);
+        assert_eq!(after.assignments[0].position_title, "Consultant Physician");
+        assert!(plan
+            .effects
+            .contains(&"revoke:role_credential(old)".to_owned()));
+        assert!(
+            matches!(plan.issue, IssueScope::Assignment { ref kinds, .. } if kinds.contains(&CredentialKind::Role))
+        );
+    }
+
+    #[test]
+    fn a_job_change_within_the_same_position_touches_no_credential() {
+        let ledger = [entry(
+            "role",
+            CredentialKind::Role,
+            "37826944",
+            CredentialState::Active,
+        )];
+        let plan = plan_for("EVT-0025", &ledger).unwrap();
+        assert!(plan.status_changes.is_empty());
+        assert_eq!(plan.issue, IssueScope::Nothing);
+        assert_eq!(plan.effects, ["no_change_to_role_credential"]);
+    }
+
+    #[test]
+    fn a_secondary_leaver_revokes_only_that_posts_credentials() {
+        let ledger = [
+            entry(
+                "primary-emp",
+                CredentialKind::Employment,
+                "35370946",
+                CredentialState::Active,
+            ),
+            entry(
+                "bank-emp",
+                CredentialKind::Employment,
+                "35370946-2",
+                CredentialState::Active,
+            ),
+            entry(
+                "role",
+                CredentialKind::Role,
+                "35370946",
+                CredentialState::Active,
+            ),
+        ];
+        let plan = plan_for("EVT-0021", &ledger).unwrap();
+        assert_eq!(changed(&plan, StatusChange::Revoke), ["bank-emp"]);
+        let after = plan.person.unwrap();
+        // The primary post still maps to the same ACP, so the role profile stays.
+        assert_eq!(after.rbac_role_assignments.len(), 1);
+        assert_eq!(after.status, PersonStatus::Active);
+        assert!(plan
+            .effects
+            .contains(&"end:secondary_assignment_only".to_owned()));
+    }
+
+    #[test]
+    fn a_leaver_staying_in_the_nhs_keeps_what_is_about_them() {
+        let ledger = [
+            entry(
+                "emp",
+                CredentialKind::Employment,
+                "34582644",
+                CredentialState::Active,
+            ),
+            entry(
+                "role",
+                CredentialKind::Role,
+                "34582644",
+                CredentialState::Suspended,
+            ),
+            entry(
+                "checks",
+                CredentialKind::EmploymentChecks,
+                "34582644",
+                CredentialState::Active,
+            ),
+            entry(
+                "identity",
+                CredentialKind::CareIdentity,
+                "34582644",
+                CredentialState::Active,
+            ),
+        ];
+        let plan = plan_for("EVT-0011", &ledger).unwrap();
+        assert_eq!(changed(&plan, StatusChange::Revoke), ["emp", "role"]);
+        let after = plan.person.unwrap();
+        assert!(after.rbac_role_assignments.is_empty());
+        assert_eq!(after.status, PersonStatus::Left);
+        // Leaving healthcare altogether: everything goes.
+        let plan = plan_for(
+            "EVT-0016",
+            &[
+                entry(
+                    "emp",
+                    CredentialKind::Employment,
+                    "32613889",
+                    CredentialState::Active,
+                ),
+                entry(
+                    "checks",
+                    CredentialKind::EmploymentChecks,
+                    "32613889",
+                    CredentialState::Active,
+                ),
+            ],
+        )
+        .unwrap();
+        assert_eq!(changed(&plan, StatusChange::Revoke), ["emp", "checks"]);
+        assert!(plan
+            .effects
+            .contains(&"request_smartcard_return".to_owned()));
+    }
+
+    #[test]
+    fn suspension_is_reversible_and_never_touches_revoked_credentials() {
+        let ledger = [
+            entry(
+                "live",
+                CredentialKind::Role,
+                "33836590",
+                CredentialState::Active,
+            ),
+            entry(
+                "gone",
+                CredentialKind::Role,
+                "33836590",
+                CredentialState::Revoked,
+            ),
+        ];
+        let suspended = plan_for("EVT-0010", &ledger).unwrap();
+        assert_eq!(changed(&suspended, StatusChange::Suspend), ["live"]);
+        let after = suspended.person.unwrap();
+        assert_eq!(after.assignments[0].status, AssignmentStatus::Suspended);
+
+        let event = read("EVT-0013").unwrap();
+        let ledger = [
+            entry(
+                "live",
+                CredentialKind::Role,
+                "33836590",
+                CredentialState::Suspended,
+            ),
+            entry(
+                "gone",
+                CredentialKind::Role,
+                "33836590",
+                CredentialState::Revoked,
+            ),
+        ];
+        let lifted = plan(
+            &event,
+            &after,
+            &ledger,
+            &catalogue(),
+            today(),
+            &mut role_ids(),
+        )
+        .unwrap();
+        assert_eq!(changed(&lifted, StatusChange::Reinstate), ["live"]);
+        assert_eq!(
+            lifted.person.unwrap().assignments[0].status,
+            AssignmentStatus::Active
+        );
+        // Lifting a suspension that is not there is refused.
+        let not_suspended = plan(
+            &event,
+            &person("P0011"),
+            &ledger,
+            &catalogue(),
+            today(),
+            &mut role_ids(),
+        );
+        assert_eq!(
+            not_suspended.unwrap_err().reason_code,
+            ReasonCode::InvalidState
+        );
+    }
+
+    #[test]
+    fn a_new_starter_waits_for_the_ra_and_a_name_change_for_its_grant() {
+        let starter = plan_for("EVT-0001", &[]).unwrap();
+        assert_eq!(starter.ra_request, Some(RaRequestKind::CreateUser));
+        assert_eq!(starter.issue, IssueScope::Nothing);
+        let accepted = accept_new_starter(
+            &starter.person.unwrap(),
+            &OdsCode::parse("RJ1").unwrap(),
+            &catalogue(),
+            &mut role_ids(),
+        )
+        .unwrap();
+        let after = accepted.person.unwrap();
+        assert_eq!(after.status, PersonStatus::Active);
+        assert_eq!(after.rbac_role_assignments[0].granted_via, "RJ1-ACP-13");
+        assert_eq!(after.rbac_role_assignments[0].job_role.as_str(), "R5090");
+
+        let name = plan_for("EVT-0005", &[]).unwrap();
+        assert_eq!(name.outcome, EventOutcome::AcceptedPendingManualGrant);
+        assert_eq!(
+            name.person, None,
+            "the record keeps the old name until granted"
+        );
+        let ledger = [entry(
+            "id",
+            CredentialKind::CareIdentity,
+            "30012620",
+            CredentialState::Active,
+        )];
+        let granted = grant_name_change(
+            &person("P0014"),
+            NameField::FamilyName,
+            "Newsurname",
+            &ledger,
+            "RA-1",
+        );
+        assert_eq!(changed(&granted, StatusChange::Revoke), ["id"]);
+        assert_eq!(granted.person.unwrap().family_name, "Newsurname");
+    }
+
+    #[test]
+    fn events_that_do_not_fit_the_record_are_refused() {
+        // A new starter event for someone already in post.
+        let mut raw = sample_event("EVT-0001");
+        raw["person_id"] = json!("P0002");
+        raw["assignment_number"] = json!("37131272");
+        let event = read_event(&raw, &catalogue(), now()).unwrap();
+        let got = plan(
+            &event,
+            &person("P0002"),
+            &[],
+            &catalogue(),
+            today(),
+            &mut role_ids(),
+        );
+        assert_eq!(got.unwrap_err().reason_code, ReasonCode::InvalidState);
+        // An assignment that is not the person's.
+        let mut raw = sample_event("EVT-0010");
+        raw["assignment_number"] = json!("37131272");
+        let event = read_event(&raw, &catalogue(), now()).unwrap();
+        let got = plan(
+            &event,
+            &person("P0011"),
+            &[],
+            &catalogue(),
+            today(),
+            &mut role_ids(),
+        );
+        assert_eq!(got.unwrap_err().reason_code, ReasonCode::UnknownAssignment);
+    }
+}
