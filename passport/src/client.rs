@@ -22,7 +22,7 @@ pub struct IssuerConnection {
 }
 
 impl IssuerConnection {
-    fn token(&self) -> Result<String> {
+    pub(crate) fn token(&self) -> Result<String> {
         match &self.token {
             Some(token) => Ok(token.clone()),
             None => std::fs::read_to_string(&self.token_file)
@@ -36,12 +36,12 @@ impl IssuerConnection {
         }
     }
 
-    fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("{}{path}", self.issuer_url.trim_end_matches('/'))
     }
 }
 
-async fn read_problem(response: reqwest::Response) -> anyhow::Error {
+pub(crate) async fn read_problem(response: reqwest::Response) -> anyhow::Error {
     let status = response.status();
     let body: Value = response.json().await.unwrap_or(Value::Null);
     let detail = body

@@ -2,6 +2,7 @@
 //! commands, which talk HTTP to the running services so that no service logic lives here.
 
 mod client;
+mod esr_cmd;
 mod up;
 
 use std::path::PathBuf;
@@ -64,6 +65,12 @@ enum Command {
         #[command(flatten)]
         issuer: client::IssuerConnection,
     },
+    /// ESR lifecycle events at the running issuer: `passport esr apply FILE.jsonl`.
+    #[command(subcommand)]
+    Esr(esr_cmd::EsrCommand),
+    /// The Registration Authority's queue at the running issuer (new starters, name changes).
+    #[command(subcommand)]
+    Ra(esr_cmd::RaCommand),
     /// Verify a credential or presentation file with the running verifier.
     Verify {
         file: PathBuf,
@@ -118,6 +125,8 @@ async fn run(cli: Cli) -> Result<i32> {
             cryptosuite,
             issuer,
         } => client::issue(&issuer, &person, &out, holder, cryptosuite).await,
+        Command::Esr(command) => esr_cmd::esr(command).await,
+        Command::Ra(command) => esr_cmd::ra(command).await,
         Command::Verify {
             file,
             challenge,
