@@ -16,9 +16,12 @@ use service_kit::problem::not_found_fallback;
 use service_kit::{ApiError, BearerToken, JsonBody, ProblemKind};
 
 use crate::error::RegistryError;
-use crate::registry::{Actor, Registry, StatusAction};
+use crate::registry::{Actor, FeedEvent, Registry, StatusAction};
+use crate::store::IssuerRecord;
+use crate::trusted_issuers::{IssuerAction, IssuerUpdate, NewIssuer};
 
-/// The registry and the tokens that say who a caller is.
+/// The registry and the tokens that say who a caller is. Registered issuers' tokens are
+/// in the registry's store (as digests); `issuers` holds those from the settings file.
 pub struct AppState {
     pub registry: Registry,
     pub operator: BearerToken,
@@ -31,6 +34,13 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/healthz", get(|| async { Json(json!({"status": "ok"})) }))
         .route("/.well-known/did.json", get(did_document))
         .route("/status/{purpose}/{list}", get(status_list))
+        .route("/trust-list", get(trust_list))
+        .route("/issuers", get(list_issuers).post(register_issuer))
+        .route("/issuers/{did}", get(show_issuer).patch(update_issuer))
+        .route("/issuers/{did}/suspend", post(suspend_issuer))
+        .route("/issuers/{did}/reinstate", post(reinstate_issuer))
+        .route("/issuers/{did}/remove", post(remove_issuer))
+        .route("/issuers/{did}/token", post(rotate_token))
         .route("/allocations", post(allocate))
         .route("/status-changes", post(change_status))
         .route("/audit", get(audit))
@@ -77,6 +87,9 @@ impl FromRequestParts<Arc<AppState>> for Caller {
         if state.operator.matches(presented) {
             return Ok(Caller(Actor::Operator("operator".into())));
         }
+        if let Some(record) = state.registry.issuer_for_token(presented)? {
+            return Ok(Caller(Actor::Issuer(record.did)));
+        }
         state
             .issuers
             .iter()
@@ -85,6 +98,27 @@ impl FromRequestParts<Arc<AppState>> for Caller {
             .ok_or_else(|| {
                 ApiError::new(ProblemKind::Unauthorized, "the bearer token is not valid")
             })
+    }
+}
+
+/// The authenticated caller, who must be the operator: an issuer's token is refused with
+/// 403 before the body is read.
+struct OperatorCaller(Actor);
+
+impl FromRequestParts<Arc<AppState>> for OperatorCaller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<AppState>,
+    ) -> Result<Self, ApiError> {
+        match Caller::from_request_parts(parts, state).await?.0 {
+            actor @ Actor::Operator(_) => Ok(OperatorCaller(actor)),
+            Actor::Issuer(_) => Err(ApiError::new(
+                ProblemKind::Forbidden,
+                "trusted issuers are managed by the operator",
+            )),
+        }
     }
 }
 
@@ -170,7 +204,8 @@ async fn change_status(
     Ok(Json(json!({"changed": entry.is_some(), "audit": entry})))
 }
 
-/// Server-Sent Events: one `status-change` event per changed list, as it happens. A
+/// Server-Sent Events: one `status-change` event per changed status list and one
+/// `trust-list-change` event per change of the trust list, as it happens. A
 /// subscriber that falls behind is told to drop its whole cache (`resync`).
 async fn change_feed(
     State(state): State<Arc<AppState>>,
@@ -178,8 +213,12 @@ async fn change_feed(
     let receiver = state.registry.subscribe();
     let events = futures_util::stream::unfold(receiver, |mut receiver| async move {
         let event = match receiver.recv().await {
-            Ok(changed) => Event::default()
+            Ok(FeedEvent::StatusList(changed)) => Event::default()
                 .event("status-change")
+                .json_data(&changed)
+                .unwrap_or_else(|_| Event::default().event("resync")),
+            Ok(FeedEvent::TrustList(changed)) => Event::default()
+                .event("trust-list-change")
                 .json_data(&changed)
                 .unwrap_or_else(|_| Event::default().event("resync")),
             Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
@@ -203,4 +242,137 @@ async fn audit(
         ));
     }
     Ok(Json(json!({"audit": state.registry.audit()?})))
+}
+
+/// The signed trust list: public, cacheable for its `ttl`.
+async fn trust_list(State(state): State<Arc<AppState>>) -> Result<Response, ApiError> {
+    let signed = state.registry.trust_list_credential().await?;
+    let cache = format!("public, max-age={}", state.ttl_seconds);
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/vc".to_owned()),
+            (header::CACHE_CONTROL, cache),
+        ],
+        signed.to_string(),
+    )
+        .into_response())
+}
+
+/// A registration as the operator sees it: never the token's digest.
+fn issuer_view(record: &IssuerRecord) -> Value {
+    let mut view = serde_json::to_value(record).unwrap_or(Value::Null);
+    if let Some(object) = view.as_object_mut() {
+        object.remove("tokenSha256");
+    }
+    view
+}
+
+/// A token shown once: the response must not be stored by any cache on the way.
+fn with_token(status: StatusCode, record: &IssuerRecord, token: String) -> Response {
+    (
+        status,
+        [(header::CACHE_CONTROL, "no-store")],
+        Json(json!({"issuer": issuer_view(record), "token": token})),
+    )
+        .into_response()
+}
+
+async fn list_issuers(
+    State(state): State<Arc<AppState>>,
+    _operator: OperatorCaller,
+) -> Result<Json<Value>, ApiError> {
+    let issuers: Vec<Value> = state.registry.issuers()?.iter().map(issuer_view).collect();
+    Ok(Json(json!({"issuers": issuers})))
+}
+
+async fn register_issuer(
+    State(state): State<Arc<AppState>>,
+    OperatorCaller(actor): OperatorCaller,
+    JsonBody(request): JsonBody<NewIssuer>,
+) -> Result<Response, ApiError> {
+    let (record, token) = state.registry.register_issuer(&actor, request)?;
+    Ok(with_token(StatusCode::CREATED, &record, token))
+}
+
+async fn show_issuer(
+    State(state): State<Arc<AppState>>,
+    _operator: OperatorCaller,
+    Path(did): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    Ok(Json(
+        json!({"issuer": issuer_view(&state.registry.issuer(&did)?)}),
+    ))
+}
+
+async fn update_issuer(
+    State(state): State<Arc<AppState>>,
+    OperatorCaller(actor): OperatorCaller,
+    Path(did): Path<String>,
+    JsonBody(request): JsonBody<IssuerUpdate>,
+) -> Result<Json<Value>, ApiError> {
+    let record = state.registry.update_issuer(&actor, &did, request)?;
+    Ok(Json(json!({"issuer": issuer_view(&record)})))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReasonRequest {
+    reason: String,
+}
+
+async fn issuer_action(
+    state: &AppState,
+    actor: Actor,
+    did: &str,
+    action: IssuerAction,
+    reason: &str,
+) -> Result<Json<Value>, ApiError> {
+    let record = state.registry.change_issuer(&actor, did, action, reason)?;
+    Ok(Json(json!({"issuer": issuer_view(&record)})))
+}
+
+async fn suspend_issuer(
+    State(state): State<Arc<AppState>>,
+    OperatorCaller(actor): OperatorCaller,
+    Path(did): Path<String>,
+    JsonBody(request): JsonBody<ReasonRequest>,
+) -> Result<Json<Value>, ApiError> {
+    issuer_action(&state, actor, &did, IssuerAction::Suspend, &request.reason).await
+}
+
+async fn reinstate_issuer(
+    State(state): State<Arc<AppState>>,
+    OperatorCaller(actor): OperatorCaller,
+    Path(did): Path<String>,
+    JsonBody(request): JsonBody<ReasonRequest>,
+) -> Result<Json<Value>, ApiError> {
+    issuer_action(
+        &state,
+        actor,
+        &did,
+        IssuerAction::Reinstate,
+        &request.reason,
+    )
+    .await
+}
+
+async fn remove_issuer(
+    State(state): State<Arc<AppState>>,
+    OperatorCaller(actor): OperatorCaller,
+    Path(did): Path<String>,
+    JsonBody(request): JsonBody<ReasonRequest>,
+) -> Result<Json<Value>, ApiError> {
+    issuer_action(&state, actor, &did, IssuerAction::Remove, &request.reason).await
+}
+
+async fn rotate_token(
+    State(state): State<Arc<AppState>>,
+    OperatorCaller(actor): OperatorCaller,
+    Path(did): Path<String>,
+    JsonBody(request): JsonBody<ReasonRequest>,
+) -> Result<Response, ApiError> {
+    let (record, token) = state
+        .registry
+        .rotate_issuer_token(&actor, &did, &request.reason)?;
+    Ok(with_token(StatusCode::OK, &record, token))
 }

@@ -1,10 +1,14 @@
-//! The trust registry, run by the trust-framework operator: W3C Bitstring Status Lists for
-//! revocation and suspension, who may change which status, and the audit log.
-//! (Work in progress for issue 4: trusted issuers, the signed trust list and the change
-//! feed come next.)
+//! The trust registry, run by the trust-framework operator: trusted issuers (which DID, for
+//! which organisation, may issue which credential types, over which intervals) published
+//! as a signed trust list; W3C Bitstring Status Lists for revocation and suspension; who
+//! may change which status; the audit log; and the change feed.
 //!
-//! Architecture invariant: a status change and its audit entry are one transaction,
-//! flushed before success is answered.
+//! Architecture invariant: a status change or registration change and its audit entry are
+//! one transaction, flushed before success is answered.
+//! Architecture invariant: an issuer's token is stored only as its SHA-256; authorisation
+//! intervals are ended, never rewritten or deleted.
+//! Architecture invariant: nothing public (lists, trust list, feed) says which status
+//! index belongs to which credential or issuer.
 //! Architecture invariant: revocation is never undone (BR-19); suspension is.
 
 pub mod api;
@@ -12,6 +16,7 @@ pub mod error;
 pub mod registry;
 pub mod settings;
 pub mod store;
+pub mod trusted_issuers;
 
 use std::sync::Arc;
 

@@ -1,10 +1,12 @@
-//! The registry's operations on status, free of HTTP.
+//! The registry's operations on status, free of HTTP. Trusted-issuer registration is in
+//! [`crate::trusted_issuers`].
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use credentials::did::{did_web_document, did_web_for_base_url};
 use credentials::status_list::{StatusEntry, StatusListCredential, StatusPurpose};
+use credentials::trust_list::IssuerStatus;
 use credentials::{sign_credential, Clock, Cryptosuite, ProofRequest, SigningIdentity};
 use serde_json::Value;
 
@@ -21,7 +23,7 @@ pub enum Actor {
 }
 
 impl Actor {
-    fn label(&self) -> String {
+    pub(crate) fn label(&self) -> String {
         match self {
             Actor::Operator(name) => format!("operator:{name}"),
             Actor::Issuer(did) => did.clone(),
@@ -39,17 +41,34 @@ pub enum StatusAction {
 }
 
 pub struct Registry {
-    store: Arc<RegistryStore>,
-    signer: SigningIdentity,
+    pub(crate) store: Arc<RegistryStore>,
+    pub(crate) signer: SigningIdentity,
     did_document: Value,
-    base_url: String,
-    clock: Arc<dyn Clock>,
-    ttl_millis: u64,
+    pub(crate) base_url: String,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) ttl_millis: u64,
     /// Signed list credentials, re-signed only after a change.
     signed: Mutex<HashMap<(StatusPurpose, u32), Value>>,
+    /// The signed trust list, re-signed only after a registration changes.
+    pub(crate) signed_trust_list: Mutex<Option<Value>>,
     /// Every change, for the change feed. Only the list is named, never the credential:
     /// subscribers learn which list to fetch again, not whose status changed.
-    changes: tokio::sync::broadcast::Sender<ListChanged>,
+    pub(crate) changes: tokio::sync::broadcast::Sender<FeedEvent>,
+}
+
+/// What the change feed announces.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FeedEvent {
+    StatusList(ListChanged),
+    TrustList(TrustListChanged),
+}
+
+/// A change feed event: the trust list has changed; fetch it again.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TrustListChanged {
+    pub sequence: u64,
+    pub trust_list: String,
 }
 
 /// A change feed event: this list has changed; fetch it again.
@@ -81,6 +100,7 @@ impl Registry {
             clock,
             ttl_millis,
             signed: Mutex::new(HashMap::new()),
+            signed_trust_list: Mutex::new(None),
             changes,
         })
     }
@@ -97,12 +117,29 @@ impl Registry {
         format!("{}/status/{}/{list}", self.base_url, purpose.as_str())
     }
 
-    /// Status entries (revocation and suspension) for a new credential of `issuer`.
+    /// Status entries (revocation and suspension) for a new credential of `issuer`. A
+    /// registered issuer must be active and inside an authorisation interval: a suspended
+    /// or removed issuer issues nothing. (An issuer known only from the settings'
+    /// `issuer_tokens` table has no registration to check.)
     pub fn allocate(&self, issuer: &str, credential_id: &str) -> Result<Vec<StatusEntry>> {
         if credential_id.trim().is_empty() {
             return Err(RegistryError::BadRequest(
                 "credential id is required".into(),
             ));
+        }
+        if let Some(record) = self.store.issuer(issuer)? {
+            if record.status != IssuerStatus::Active {
+                return Err(RegistryError::Forbidden(format!(
+                    "the issuer is {}: it may not issue",
+                    record.status.as_str()
+                )));
+            }
+            let now = self.clock.now();
+            if !record.authorisations.iter().any(|a| a.is_current(now)) {
+                return Err(RegistryError::Forbidden(
+                    "the issuer's authorisation has not begun or has ended".into(),
+                ));
+            }
         }
         let allocation = self.store.allocate(
             issuer,
@@ -137,6 +174,19 @@ impl Registry {
             Actor::Issuer(did) if *did != allocation.owner => {
                 return Err(RegistryError::Forbidden(
                     "an issuer may change only its own credentials' status".into(),
+                ));
+            }
+            // A suspended issuer may still revoke and suspend its own credentials (that only
+            // lowers trust), but not lift a suspension.
+            Actor::Issuer(did)
+                if action == StatusAction::Reinstate
+                    && self
+                        .store
+                        .issuer(did)?
+                        .is_some_and(|r| r.status != IssuerStatus::Active) =>
+            {
+                return Err(RegistryError::Forbidden(
+                    "a suspended issuer may not reinstate credentials".into(),
                 ));
             }
             Actor::Operator(_) if reason.as_deref().is_none_or(|r| r.trim().is_empty()) => {
@@ -180,8 +230,9 @@ impl Registry {
                 .ok()
                 .and_then(|v| v.as_str().map(str::to_owned))
                 .unwrap_or_default(),
-            credential_id: credential_id.to_owned(),
-            purpose: slot.purpose,
+            credential_id: Some(credential_id.to_owned()),
+            purpose: Some(slot.purpose),
+            issuer: None,
             reason,
             event_id,
         };
@@ -191,10 +242,10 @@ impl Registry {
                 signed.remove(&(slot.purpose, slot.list));
             }
             // No subscriber is not an error: the change is durable whoever listens.
-            let _ = self.changes.send(ListChanged {
+            let _ = self.changes.send(FeedEvent::StatusList(ListChanged {
                 sequence: entry.sequence,
                 status_list_credential: self.list_url(slot.purpose, slot.list),
-            });
+            }));
         }
         Ok(changed)
     }
@@ -251,7 +302,7 @@ impl Registry {
     }
 
     /// Subscribes to the change feed.
-    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<ListChanged> {
+    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<FeedEvent> {
         self.changes.subscribe()
     }
 

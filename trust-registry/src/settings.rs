@@ -19,8 +19,11 @@ pub struct RegistrySettings {
     pub ttl_seconds: u64,
     /// The trust-framework operator's bearer token. Required.
     pub operator_token: Option<String>,
-    /// Each issuer's DID and its bearer token: an issuer may allocate status entries and
-    /// change the status of its own credentials only.
+    /// Static issuer tokens by DID, for deployments that provision issuers by
+    /// configuration. Prefer registering issuers (`POST /issuers`), which also puts them on
+    /// the trust list; an issuer known only from here can allocate status entries but is
+    /// not trusted by verifiers that check the trust list. Either way an issuer changes
+    /// only its own credentials' status.
     pub issuer_tokens: BTreeMap<String, String>,
     pub tls: Option<TlsFiles>,
 }

@@ -4,7 +4,9 @@
 
 use std::path::Path;
 
+use chrono::{DateTime, Utc};
 use credentials::status_list::{random_free_index, Bitstring, StatusPurpose};
+use credentials::trust_list::{Authorisation, IssuerStatus};
 use serde::{Deserialize, Serialize};
 use sled::transaction::{ConflictableTransactionError, TransactionError};
 use sled::Transactional;
@@ -27,18 +29,51 @@ pub struct Allocation {
     pub slots: Vec<StatusSlot>,
 }
 
-/// One change of status, as the audit log keeps it (BR-34).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// One change, as the audit log keeps it (BR-34): of a credential's status, or of an
+/// issuer's registration.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditEntry {
     pub sequence: u64,
     pub at: String,
     /// `operator:<name>` or the issuer's DID.
     pub actor: String,
     pub action: String,
-    pub credential_id: String,
-    pub purpose: StatusPurpose,
+    /// For status changes: whose status changed, on which list purpose.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credential_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub purpose: Option<StatusPurpose>,
+    /// For registration changes: the issuer's DID.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<String>,
     pub reason: Option<String>,
     pub event_id: Option<String>,
+}
+
+/// What the operator currently grants an issuer; reopened as a new authorisation interval
+/// on reinstatement.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Grant {
+    pub credential_types: Vec<String>,
+    pub valid_from: DateTime<Utc>,
+    pub valid_until: Option<DateTime<Utc>>,
+}
+
+/// A registered issuer. Its bearer token is kept only as a SHA-256 digest.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IssuerRecord {
+    pub did: String,
+    pub ods_code: String,
+    pub name: String,
+    pub status: IssuerStatus,
+    pub grant: Grant,
+    /// Every interval the issuer was authorised in, oldest first; never rewritten, only ended.
+    pub authorisations: Vec<Authorisation>,
+    pub token_sha256: String,
+    pub registered_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -55,6 +90,9 @@ pub struct RegistryStore {
     taken: sled::Tree,
     audit: sled::Tree,
     keys: sled::Tree,
+    issuers: sled::Tree,
+    /// SHA-256 of an issuer's token (hex) → its DID. A removed issuer's token is dropped.
+    issuer_tokens: sled::Tree,
     list_size: usize,
 }
 
@@ -93,6 +131,8 @@ impl RegistryStore {
             taken: tree("taken")?,
             audit: tree("audit")?,
             keys: tree("keys")?,
+            issuers: tree("issuers")?,
+            issuer_tokens: tree("issuer-tokens")?,
             db,
             list_size,
         })
@@ -262,6 +302,78 @@ impl RegistryStore {
     /// The audit log, oldest first.
     pub fn audit(&self) -> Result<Vec<AuditEntry>> {
         self.audit
+            .iter()
+            .values()
+            .map(|bytes| serde_json::from_slice(&bytes.map_err(store_error)?).map_err(store_error))
+            .collect()
+    }
+
+    /// Writes an issuer's registration as `change` makes it from the current one, with its
+    /// audit entry and its token digest, in one transaction; then flushes. `change` may
+    /// refuse (its error is returned and nothing is written).
+    pub fn write_issuer<F>(
+        &self,
+        did: &str,
+        change: F,
+        entry: AuditEntry,
+    ) -> Result<(IssuerRecord, AuditEntry)>
+    where
+        F: Fn(Option<IssuerRecord>) -> Result<IssuerRecord>,
+    {
+        let written = unwrap_transaction(
+            (&self.issuers, &self.issuer_tokens, &self.audit).transaction(
+                |(issuers, tokens, audit)| {
+                    let current: Option<IssuerRecord> = match issuers.get(did.as_bytes())? {
+                        Some(bytes) => Some(serde_json::from_slice(&bytes).map_err(abort)?),
+                        None => None,
+                    };
+                    let old_token = current.as_ref().map(|c| c.token_sha256.clone());
+                    let record = change(current).map_err(ConflictableTransactionError::Abort)?;
+                    if let Some(old) = old_token {
+                        tokens.remove(old.as_bytes())?;
+                    }
+                    if record.status != IssuerStatus::Removed {
+                        tokens.insert(record.token_sha256.as_bytes(), did.as_bytes())?;
+                    }
+                    issuers.insert(did.as_bytes(), serde_json::to_vec(&record).map_err(abort)?)?;
+                    let entry = AuditEntry {
+                        sequence: audit.generate_id()?,
+                        ..entry.clone()
+                    };
+                    audit.insert(
+                        &entry.sequence.to_be_bytes(),
+                        serde_json::to_vec(&entry).map_err(abort)?,
+                    )?;
+                    Ok((record, entry))
+                },
+            ),
+        )?;
+        self.flush()?;
+        Ok(written)
+    }
+
+    pub fn issuer(&self, did: &str) -> Result<Option<IssuerRecord>> {
+        match self.issuers.get(did.as_bytes()).map_err(store_error)? {
+            Some(bytes) => Ok(Some(serde_json::from_slice(&bytes).map_err(store_error)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// The issuer whose token has this SHA-256 (hex), unless it was removed.
+    pub fn issuer_by_token_digest(&self, digest: &str) -> Result<Option<IssuerRecord>> {
+        match self
+            .issuer_tokens
+            .get(digest.as_bytes())
+            .map_err(store_error)?
+        {
+            Some(did) => self.issuer(&String::from_utf8_lossy(&did)),
+            None => Ok(None),
+        }
+    }
+
+    /// Every registered issuer, by DID.
+    pub fn issuers(&self) -> Result<Vec<IssuerRecord>> {
+        self.issuers
             .iter()
             .values()
             .map(|bytes| serde_json::from_slice(&bytes.map_err(store_error)?).map_err(store_error))
