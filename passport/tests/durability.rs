@@ -1,9 +1,10 @@
 //! Durability with real processes: the trust registry and the issuer run as the `passport`
-//! binary, are killed with SIGKILL in the middle of a burst of writes, and are started again
-//! on the same store. Everything they acknowledged must still be there afterwards, and
-//! nothing they serve may be corrupt. What was sent but not acknowledged may or may not
-//! have landed; the tests hold it only to the invariants (a status bit never without its
-//! audit entry, no bit set that nobody asked for).
+//! binary, are killed with SIGKILL in the middle of a burst of writes (status changes,
+//! issuances, ESR events), and are started again on the same store. Everything they
+//! acknowledged must still be there afterwards, and nothing they serve may be corrupt.
+//! What was sent but not acknowledged may or may not have landed; the tests hold it only to
+//! the invariants (a status bit never without its audit entry, no bit set that nobody asked
+//! for, an event applied at most once however often ESR sends it).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::net::TcpListener;
@@ -169,11 +170,33 @@ fn purpose_of(action: &str) -> StatusPurpose {
     }
 }
 
+/// The acknowledgements a burst has received so far.
+struct Acks<A>(Arc<Mutex<Vec<A>>>);
+
+impl<A> Clone for Acks<A> {
+    fn clone(&self) -> Self {
+        Self(Arc::clone(&self.0))
+    }
+}
+
+impl<A> Acks<A> {
+    /// Only for a success the service actually sent.
+    fn record(&self, ack: A) {
+        self.0.lock().unwrap().push(ack);
+    }
+
+    fn count(&self) -> usize {
+        self.0.lock().unwrap().len()
+    }
+}
+
 /// Runs `requests` with at most `concurrency` in flight, calls `kill` once `kill_after`
-/// of them have been acknowledged, and returns the acknowledged ones. `send` answers
-/// `Some(acknowledgement)` only for a success the service actually sent.
+/// acknowledgements have come back, and returns every acknowledgement. A request may
+/// stand for several writes sent one after another (`send` records each); `possible` is
+/// how many acknowledgements there would be if nothing were killed.
 async fn burst_then_kill<R, A, F, Fut>(
     requests: Vec<R>,
+    possible: usize,
     concurrency: usize,
     kill_after: usize,
     send: F,
@@ -182,39 +205,34 @@ async fn burst_then_kill<R, A, F, Fut>(
 where
     R: Send + 'static,
     A: Send + 'static,
-    F: Fn(R) -> Fut + Send + Sync + 'static,
-    Fut: std::future::Future<Output = Option<A>> + Send,
+    F: Fn(R, Acks<A>) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = ()> + Send,
 {
-    let total = requests.len();
-    assert!(kill_after < total, "the kill must come in the middle");
-    let acknowledged = Arc::new(Mutex::new(Vec::new()));
-    let answered = Arc::new(AtomicUsize::new(0));
+    assert!(kill_after < possible, "the kill must come in the middle");
+    let acks = Acks(Arc::new(Mutex::new(Vec::new())));
+    let requests_count = requests.len();
     let finished = Arc::new(AtomicUsize::new(0));
     let gate = Arc::new(tokio::sync::Semaphore::new(concurrency));
     let send = Arc::new(send);
-    let mut tasks = Vec::with_capacity(total);
+    let mut tasks = Vec::with_capacity(requests_count);
     for request in requests {
-        let (acknowledged, answered, finished, gate, send) = (
-            Arc::clone(&acknowledged),
-            Arc::clone(&answered),
+        let (acks, finished, gate, send) = (
+            acks.clone(),
             Arc::clone(&finished),
             Arc::clone(&gate),
             Arc::clone(&send),
         );
         tasks.push(tokio::spawn(async move {
             let _permit = gate.acquire().await.unwrap();
-            if let Some(ack) = send(request).await {
-                acknowledged.lock().unwrap().push(ack);
-                answered.fetch_add(1, Ordering::SeqCst);
-            }
+            send(request, acks).await;
             finished.fetch_add(1, Ordering::SeqCst);
         }));
     }
-    while answered.load(Ordering::SeqCst) < kill_after {
+    while acks.count() < kill_after {
         assert!(
-            finished.load(Ordering::SeqCst) < total,
-            "the burst ended with only {} of {total} acknowledged",
-            answered.load(Ordering::SeqCst)
+            finished.load(Ordering::SeqCst) < requests_count,
+            "the burst ended with only {} of {possible} acknowledged",
+            acks.count()
         );
         tokio::time::sleep(Duration::from_millis(1)).await;
     }
@@ -222,14 +240,14 @@ where
     for task in tasks {
         task.await.unwrap();
     }
-    let acknowledged = std::mem::take(&mut *acknowledged.lock().unwrap());
+    let acknowledged = std::mem::take(&mut *acks.0.lock().unwrap());
     eprintln!(
-        "{} of {total} acknowledged before the kill",
+        "{} of {possible} acknowledged before the kill",
         acknowledged.len()
     );
     assert!(
-        acknowledged.len() < total,
-        "every request was acknowledged: the kill did not land mid-burst"
+        acknowledged.len() < possible,
+        "every write was acknowledged: the kill did not land mid-burst"
     );
     acknowledged
 }
@@ -311,11 +329,12 @@ async fn acknowledged_status_changes_survive_a_sigkill_of_the_registry() {
     let burst_client = client.clone();
     let acknowledged = burst_then_kill(
         changes.clone(),
+        changes.len(),
         16,
         60,
-        move |change: Change| {
+        move |change: Change, acks: Acks<Change>| {
             let (client, url) = (burst_client.clone(), change_url.clone());
-            async move {
+            let send = async move {
                 let mut body =
                     json!({"credentialId": change.credential_id, "action": change.action});
                 let token = if change.as_operator {
@@ -338,6 +357,11 @@ async fn acknowledged_status_changes_survive_a_sigkill_of_the_registry() {
                 let answer: Value = response.json().await.ok()?;
                 assert_eq!(answer["changed"], true, "{answer}");
                 Some(change)
+            };
+            async move {
+                if let Some(change) = send.await {
+                    acks.record(change);
+                }
             }
         },
         || running.kill(),
@@ -506,6 +530,70 @@ impl IssuerProcess {
     }
 }
 
+/// A registry and an issuer as processes, the sample people imported into the issuer
+/// through the same endpoint a real import uses.
+struct IssuerPlatform {
+    _folder: tempfile::TempDir,
+    issuer: IssuerProcess,
+    registry: RegistryProcess,
+    client: reqwest::Client,
+    _registry_running: Service,
+    issuer_running: Service,
+    /// Active RJ1 staff (this issuer's organisation) and their RJ1 assignment number.
+    rj1_staff: Vec<(String, String)>,
+}
+
+impl IssuerPlatform {
+    async fn start() -> Self {
+        let folder = tempfile::tempdir().unwrap();
+        let issuer = IssuerProcess::configure(folder.path());
+        let registry = RegistryProcess::configure(folder.path(), &issuer.did);
+        issuer.write_settings(folder.path(), &registry);
+        let client = http();
+        let registry_running = registry.start().await;
+        let issuer_running = issuer.start().await;
+        let extract: Value = serde_json::from_str(
+            &std::fs::read_to_string(shared_dir().join("sample-data/esr-people.json")).unwrap(),
+        )
+        .unwrap();
+        let response = client
+            .post(format!("{}/admin/people", issuer.url))
+            .bearer_auth(ISSUER_API_TOKEN)
+            .json(&extract)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
+        let rj1_staff: Vec<(String, String)> = extract["people"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|p| p["status"] == "active")
+            .filter_map(|p| {
+                let assignment = p["assignments"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|a| a["org_ods"] == "RJ1" && a["status"] == "active")?;
+                Some((
+                    p["person_id"].as_str().unwrap().to_owned(),
+                    assignment["assignment_number"].as_str().unwrap().to_owned(),
+                ))
+            })
+            .collect();
+        assert!(rj1_staff.len() >= 5, "the sample has RJ1 staff");
+        Self {
+            _folder: folder,
+            issuer,
+            registry,
+            client,
+            _registry_running: registry_running,
+            issuer_running,
+            rj1_staff,
+        }
+    }
+}
+
 /// A credential as the issuer sent it, and the SHA-256 of its JSON bytes.
 #[derive(Debug)]
 struct Issued {
@@ -516,64 +604,34 @@ struct Issued {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn acknowledged_issuances_survive_a_sigkill_of_the_issuer() {
-    let folder = tempfile::tempdir().unwrap();
-    let issuer = IssuerProcess::configure(folder.path());
-    let registry = RegistryProcess::configure(folder.path(), &issuer.did);
-    issuer.write_settings(folder.path(), &registry);
-    let client = http();
-    let _registry = registry.start().await;
-    let mut running = issuer.start().await;
-
-    // The sample extract goes in through the same endpoint a real import uses.
-    let extract: Value = serde_json::from_str(
-        &std::fs::read_to_string(shared_dir().join("sample-data/esr-people.json")).unwrap(),
-    )
-    .unwrap();
-    let response = client
-        .post(format!("{}/admin/people", issuer.url))
-        .bearer_auth(ISSUER_API_TOKEN)
-        .json(&extract)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
+    let platform = IssuerPlatform::start().await;
+    let (issuer, registry, client) = (&platform.issuer, &platform.registry, &platform.client);
+    let mut running = platform.issuer_running;
     let did_document_before = get_json(
-        &client,
+        client,
         &format!("{}/.well-known/did.json", issuer.url),
         None,
     )
     .await;
-
     // The people this issuer (RJ1) can issue for, five times over.
-    let people: Vec<String> = extract["people"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|p| {
-            p["assignments"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .any(|a| a["org_ods"] == "RJ1" && a["status"] == "active")
-        })
-        .map(|p| p["person_id"].as_str().unwrap().to_owned())
-        .collect();
-    assert!(people.len() >= 5, "the sample has RJ1 staff");
+    let people: Vec<String> = platform.rj1_staff.iter().map(|(p, _)| p.clone()).collect();
     let requests: Vec<String> = (0..5).flat_map(|_| people.clone()).collect();
     let kill_after = requests.len() / 3;
 
     let issuer_url = issuer.url.clone();
     let burst_client = client.clone();
+    let possible = requests.len();
     let acknowledged: Vec<Vec<Issued>> = burst_then_kill(
         requests,
+        possible,
         4,
         kill_after,
-        move |person_id: String| {
+        move |person_id: String, acks: Acks<Vec<Issued>>| {
             let (client, url) = (
                 burst_client.clone(),
                 format!("{issuer_url}/admin/people/{person_id}/credentials"),
             );
-            async move {
+            let send = async move {
                 let response = client
                     .post(&url)
                     .bearer_auth(ISSUER_API_TOKEN)
@@ -605,6 +663,11 @@ async fn acknowledged_issuances_survive_a_sigkill_of_the_issuer() {
                     .collect::<Vec<_>>();
                 assert!(!issued.is_empty());
                 Some(issued)
+            };
+            async move {
+                if let Some(issued) = send.await {
+                    acks.record(issued);
+                }
             }
         },
         || running.kill(),
@@ -615,7 +678,7 @@ async fn acknowledged_issuances_survive_a_sigkill_of_the_issuer() {
 
     let _running = issuer.start().await;
     let did_document_after = get_json(
-        &client,
+        client,
         &format!("{}/.well-known/did.json", issuer.url),
         None,
     )
@@ -625,7 +688,7 @@ async fn acknowledged_issuances_survive_a_sigkill_of_the_issuer() {
         "the issuer's key must survive the kill, or its credentials stop verifying"
     );
     let log = get_json(
-        &client,
+        client,
         &format!("{}/admin/issuances", issuer.url),
         Some(ISSUER_API_TOKEN),
     )
@@ -670,4 +733,205 @@ async fn acknowledged_issuances_survive_a_sigkill_of_the_issuer() {
         .await
         .unwrap();
     assert_eq!(response.status(), 201);
+}
+
+/// Alternating SUSPENSION and SUSPENSION_LIFTED for one person, in `occurred_at` order,
+/// ending suspended.
+fn suspension_events(person_id: &str, assignment_number: &str, count: usize) -> Vec<Value> {
+    (0..count)
+        .map(|k| {
+            let (event_type, payload) = if k % 2 == 0 {
+                (
+                    "SUSPENSION",
+                    json!({"reason_category": "investigation", "from": "2025-10-01"}),
+                )
+            } else {
+                ("SUSPENSION_LIFTED", json!({"to": "2025-10-02"}))
+            };
+            json!({
+                "event_id": format!("DUR-{person_id}-{k:02}"),
+                "event_type": event_type,
+                "occurred_at": format!("2025-10-01T09:{k:02}:00Z"),
+                "org_ods": "RJ1",
+                "person_id": person_id,
+                "assignment_number": assignment_number,
+                "payload": payload,
+            })
+        })
+        .collect()
+}
+
+async fn send_event(client: &reqwest::Client, issuer_url: &str, event: &Value) -> Option<Value> {
+    let response = client
+        .post(format!("{issuer_url}/esr/events"))
+        .bearer_auth(ISSUER_API_TOKEN)
+        .json(event)
+        .send()
+        .await
+        .ok()?;
+    let status = response.status();
+    let body = response.text().await.ok()?;
+    // Each person's events go in order, one at a time: a refusal is a defect.
+    assert!(
+        status.is_success(),
+        "{}: {status} {body}",
+        event["event_id"]
+    );
+    serde_json::from_str(&body).ok()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn acknowledged_esr_events_survive_a_sigkill_of_the_issuer() {
+    let platform = IssuerPlatform::start().await;
+    let (issuer, registry, client) = (&platform.issuer, &platform.registry, &platform.client);
+    let mut running = platform.issuer_running;
+
+    // Everyone's credentials first, so that the events have something to suspend.
+    let mut status_of: HashMap<String, Vec<StatusEntry>> = HashMap::new();
+    for (person_id, _) in &platform.rj1_staff {
+        let response = client
+            .post(format!(
+                "{}/admin/people/{person_id}/credentials",
+                issuer.url
+            ))
+            .bearer_auth(ISSUER_API_TOKEN)
+            .json(&json!({}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 201);
+        let body: Value = response.json().await.unwrap();
+        for credential in body["verifiableCredentials"].as_array().unwrap() {
+            status_of.insert(
+                credential["id"].as_str().unwrap().to_owned(),
+                StatusEntry::all_of(credential).unwrap(),
+            );
+        }
+    }
+
+    // One stream per person, sent one event at a time (BR-22 orders a person's events);
+    // the people's streams run side by side.
+    let streams: Vec<Vec<Value>> = platform
+        .rj1_staff
+        .iter()
+        .map(|(person, assignment)| suspension_events(person, assignment, 7))
+        .collect();
+    let possible = streams.iter().map(Vec::len).sum::<usize>();
+    let issuer_url = issuer.url.clone();
+    let burst_client = client.clone();
+    let acknowledged: Vec<(String, Value)> = burst_then_kill(
+        streams.clone(),
+        possible,
+        streams.len(),
+        possible / 3,
+        move |stream: Vec<Value>, acks: Acks<(String, Value)>| {
+            let (client, url) = (burst_client.clone(), issuer_url.clone());
+            async move {
+                for event in stream {
+                    let Some(reply) = send_event(&client, &url, &event).await else {
+                        return;
+                    };
+                    assert_eq!(reply["duplicate"], false, "{reply}");
+                    acks.record((event["event_id"].as_str().unwrap().to_owned(), reply));
+                }
+            }
+        },
+        || running.kill(),
+    )
+    .await;
+    drop(running);
+    let _running = issuer.start().await;
+
+    let log = get_json(
+        client,
+        &format!("{}/esr/events", issuer.url),
+        Some(ISSUER_API_TOKEN),
+    )
+    .await;
+    let logged: HashMap<String, &Value> = log["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["event_id"].as_str().unwrap().to_owned(), e))
+        .collect();
+    for (event_id, reply) in &acknowledged {
+        let record = logged
+            .get(event_id)
+            .unwrap_or_else(|| panic!("acknowledged event {event_id} is not in the event log"));
+        assert_eq!(record["outcome"], reply["outcome"], "{event_id}");
+        assert_eq!(record["credentials"], reply["credentials"], "{event_id}");
+    }
+
+    // ESR sends again what was not acknowledged: each is applied now, or was applied
+    // before the kill and is recognised as a duplicate. Either way, once every stream has
+    // been delivered, each person ends suspended.
+    let acknowledged_ids: HashSet<&str> = acknowledged.iter().map(|(id, _)| id.as_str()).collect();
+    let mut last_suspension: HashMap<String, Value> = HashMap::new();
+    for stream in &streams {
+        for event in stream {
+            let event_id = event["event_id"].as_str().unwrap();
+            let reply = send_event(client, &issuer.url, event).await.unwrap();
+            if acknowledged_ids.contains(event_id) {
+                assert_eq!(
+                    reply["duplicate"], true,
+                    "{event_id}: an acknowledged event is applied again"
+                );
+            }
+            if event["event_type"] == "SUSPENSION" {
+                last_suspension.insert(event["person_id"].as_str().unwrap().to_owned(), reply);
+            }
+        }
+    }
+    let log = get_json(
+        client,
+        &format!("{}/esr/events", issuer.url),
+        Some(ISSUER_API_TOKEN),
+    )
+    .await;
+    let mut ids: Vec<&str> = log["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["event_id"].as_str().unwrap())
+        .collect();
+    ids.sort();
+    let count = ids.len();
+    ids.dedup();
+    assert_eq!(ids.len(), count, "an event is logged twice");
+    assert_eq!(count, possible, "every event is logged once delivered");
+
+    let registry_did_document = get_json(
+        client,
+        &format!("{}/.well-known/did.json", registry.url),
+        None,
+    )
+    .await;
+    let mut lists: HashMap<String, Bitstring> = HashMap::new();
+    let mut checked = 0;
+    for reply in last_suspension.values() {
+        for credential_id in reply["credentials"]["suspended"].as_array().unwrap() {
+            let Some(entries) = status_of.get(credential_id.as_str().unwrap()) else {
+                continue; // issued by an event (e.g. after a lifted suspension): not ours to know
+            };
+            for entry in entries {
+                if !lists.contains_key(&entry.list_credential) {
+                    let list = get_json(client, &entry.list_credential, None).await;
+                    lists.insert(
+                        entry.list_credential.clone(),
+                        verified_list(&list, &registry_did_document).await,
+                    );
+                }
+                let set = lists[&entry.list_credential].get(entry.index).unwrap();
+                match entry.purpose {
+                    StatusPurpose::Suspension => assert!(set, "{credential_id} is not suspended"),
+                    StatusPurpose::Revocation => assert!(!set, "{credential_id} is revoked"),
+                }
+            }
+            checked += 1;
+        }
+    }
+    assert!(
+        checked > 0,
+        "the last suspensions suspended credentials we hold"
+    );
 }
