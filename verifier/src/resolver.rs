@@ -13,6 +13,15 @@ use serde_json::Value;
 /// A DID document is small; anything larger is refused rather than read.
 const MAX_DID_DOCUMENT_BYTES: usize = 64 * 1024;
 
+/// Whether `host` (`name:port`) may be fetched over plain HTTP: listed as it is, or its
+/// name listed with any port (`127.0.0.1:*`, for loopback deployments whose ports vary).
+pub fn plain_http_allowed(allowed: &HashSet<String>, host: &str) -> bool {
+    allowed.contains(host)
+        || host
+            .rsplit_once(':')
+            .is_some_and(|(name, _)| allowed.contains(&format!("{name}:*")))
+}
+
 pub struct HttpDidWebResolver {
     client: reqwest::Client,
     plain_http_hosts: HashSet<String>,
@@ -47,7 +56,7 @@ impl HttpDidWebResolver {
         let location = did_web_document_location(did)
             .map_err(|e| DidResolutionError::InvalidDocument(e.to_string()))?;
         let host = location.split('/').next().unwrap_or_default();
-        let scheme = if self.plain_http_hosts.contains(host) {
+        let scheme = if plain_http_allowed(&self.plain_http_hosts, host) {
             "http"
         } else {
             "https"
@@ -134,4 +143,21 @@ pub fn pinned_from_folder(folder: &Path) -> Result<PinnedDidDocuments, String> {
             .map_err(|e| format!("{}: {e}", path.display()))?;
     }
     Ok(pinned)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_http_only_for_listed_hosts_or_listed_names_with_any_port() {
+        let allowed: HashSet<String> =
+            ["127.0.0.1:8401".to_owned(), "localhost:*".to_owned()].into();
+        assert!(plain_http_allowed(&allowed, "127.0.0.1:8401"));
+        assert!(!plain_http_allowed(&allowed, "127.0.0.1:8402"));
+        assert!(plain_http_allowed(&allowed, "localhost:9999"));
+        assert!(!plain_http_allowed(&allowed, "localhost"));
+        assert!(!plain_http_allowed(&allowed, "evil.example:8401"));
+        assert!(!plain_http_allowed(&allowed, "localhost.evil.example:80"));
+    }
 }

@@ -58,9 +58,10 @@ impl StatusListFetcher {
         }
         let allowed = match url.split_once("://") {
             Some(("https", _)) => true,
-            Some(("http", rest)) => self
-                .plain_http_hosts
-                .contains(rest.split('/').next().unwrap_or_default()),
+            Some(("http", rest)) => crate::resolver::plain_http_allowed(
+                &self.plain_http_hosts,
+                rest.split('/').next().unwrap_or_default(),
+            ),
             _ => false,
         };
         if !allowed {

@@ -1,0 +1,661 @@
+//! ESR lifecycle events end to end: one issuer per trust (RJ1, RTH, RR8, R0A), one
+//! registry, one verifier. Every sample event is replayed through `POST /esr/events` and
+//! checked against its expected outcome and effects, and the effects are checked where
+//! they matter: at the verifier.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::{json, Value};
+use tests::{shared_dir, Platform, TOKEN};
+
+use crate::journeys::holder;
+
+/// The Care Identity UUID of the RA who decides in these tests (synthetic).
+const RA: &str = "900000000001";
+
+/// The platform, its verifier also fetching from the other trusts' issuers on loopback.
+async fn platform() -> Platform {
+    Platform::start_trusting_plain_http(vec!["127.0.0.1:*".into()])
+        .await
+        .unwrap()
+}
+
+struct Trusts {
+    urls: BTreeMap<String, String>,
+}
+
+impl Trusts {
+    async fn start(platform: &Platform) -> Self {
+        let mut urls = BTreeMap::new();
+        urls.insert("RJ1".to_owned(), platform.issuer_url.clone());
+        for ods in ["RTH", "RR8", "R0A"] {
+            let node = platform.add_issuer(ods).await.unwrap();
+            urls.insert(ods.to_owned(), node.url);
+        }
+        Self { urls }
+    }
+
+    /// The issuer an event goes to: its trust's, or RJ1's when the ODS code is no trust's.
+    fn for_event(&self, event: &Value) -> &str {
+        let ods = event["org_ods"].as_str().unwrap_or_default();
+        self.urls.get(ods).unwrap_or(&self.urls["RJ1"])
+    }
+}
+
+fn sample_events() -> Vec<Value> {
+    std::fs::read_to_string(shared_dir().join("sample-data/esr-events.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect()
+}
+
+async fn post_event(platform: &Platform, issuer: &str, event: &Value) -> (u16, Value) {
+    let response = platform
+        .http
+        .post(format!("{issuer}/esr/events"))
+        .bearer_auth(TOKEN)
+        .json(event)
+        .send()
+        .await
+        .unwrap();
+    (response.status().as_u16(), response.json().await.unwrap())
+}
+
+async fn get(platform: &Platform, url: String) -> Value {
+    platform
+        .http
+        .get(url)
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .error_for_status()
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+async fn post(platform: &Platform, url: String, body: Value) -> (u16, Value) {
+    let response = platform
+        .http
+        .post(url)
+        .bearer_auth(TOKEN)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    (response.status().as_u16(), response.json().await.unwrap())
+}
+
+async fn ledger(platform: &Platform, issuer: &str, person: &str) -> Vec<Value> {
+    get(
+        platform,
+        format!("{issuer}/admin/people/{person}/credentials"),
+    )
+    .await["credentials"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// The credential with this id from a person's ledger at an issuer.
+async fn credential(platform: &Platform, issuer: &str, person: &str, id: &str) -> Value {
+    ledger(platform, issuer, person)
+        .await
+        .into_iter()
+        .find(|e| e["credential_id"] == id)
+        .map(|e| e["credential"].clone())
+        .unwrap_or_else(|| panic!("{id} is not in {person}'s ledger"))
+}
+
+/// The verifier's verdict, once the change feed has had up to a second to deliver.
+async fn verdict_settles(platform: &Platform, credential: &Value, expected: bool) -> Value {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(1);
+    loop {
+        let result = platform.verify_credential(credential).await.unwrap();
+        if result["verified"] == expected || std::time::Instant::now() > deadline {
+            return result;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+fn strings(value: &Value) -> Vec<String> {
+    value
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Where the sample's expected effects contradict a business rule given the record the
+/// sample itself holds, the rule decides; these are the effects the rule gives instead.
+/// - EVT-0011: the leaver stays in the NHS, so BR-18 keeps what is about the person
+///   (identity, checks, registration); what is about the post (employment, role) is revoked.
+/// - EVT-0014 and EVT-0019: the person already holds the ACP they "change" to, with the
+///   same title, so BR-16's same-ACP clause applies: no role credential is touched. (P0015
+///   is a nurse, so BR-10 gives no prescriber credential without a recorded qualification.)
+fn rule_over_sample(event_id: &str) -> Option<Vec<&'static str>> {
+    match event_id {
+        "EVT-0011" => Some(vec![
+            "revoke:all_credentials_issued_by_org(except_portable:BR-18)",
+            "retain:portable_credentials",
+            "end:rbac_roles_at_org",
+            "smartcard_retained_if_staying_in_healthcare",
+        ]),
+        "EVT-0014" | "EVT-0019" => Some(vec!["no_change_to_role_credential"]),
+        _ => None,
+    }
+}
+
+/// The reason code each deliberately malformed sample event must be refused with.
+fn expected_reason(event_id: &str) -> &'static str {
+    match event_id {
+        "EVT-0026" => "unknown_person",
+        "EVT-0027" => "unknown_access_control_position",
+        "EVT-0028" => "invalid_email",
+        "EVT-0029" => "invalid_ods_code",
+        "EVT-0030" => "invalid_timestamp",
+        other => panic!("{other} is not one of the malformed sample events"),
+    }
+}
+
+#[tokio::test]
+async fn every_sample_esr_event_has_its_expected_outcome_and_effects() {
+    let platform = platform().await;
+    let trusts = Trusts::start(&platform).await;
+    let events = sample_events();
+    assert_eq!(events.len(), 30);
+    let wallet = holder(41);
+
+    // Everyone in post whom an event names first holds their credentials, as in life.
+    let mut held: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+    for event in &events {
+        let person = event["person_id"].as_str().unwrap();
+        let Some(issuer) = trusts.urls.get(event["org_ods"].as_str().unwrap()) else {
+            continue;
+        };
+        if held.contains_key(person) || person == "P9999" {
+            continue;
+        }
+        let record = get(&platform, format!("{issuer}/admin/people/{person}")).await;
+        if record["status"] != "active" {
+            continue;
+        }
+        let response = platform
+            .admin_post_to(
+                issuer,
+                &format!("/admin/people/{person}/credentials"),
+                &json!({"holder": wallet.did()}),
+            )
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 201, "{person}");
+        let body: Value = response.json().await.unwrap();
+        held.insert(
+            person.to_owned(),
+            body["verifiableCredentials"].as_array().unwrap().clone(),
+        );
+    }
+
+    for event in &events {
+        let id = event["event_id"].as_str().unwrap();
+        let expected = &event["expected"];
+        let issuer = trusts.for_event(event);
+        let person = event["person_id"].as_str().unwrap();
+        let before = platform
+            .http
+            .get(format!("{issuer}/admin/people/{person}"))
+            .bearer_auth(TOKEN)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let (status, reply) = post_event(&platform, issuer, event).await;
+
+        if expected["outcome"] == "rejected" {
+            assert_eq!(status, 422, "{id}: {reply:#}");
+            assert_eq!(reply["reason_code"], expected_reason(id), "{id}: {reply:#}");
+            assert_eq!(reply["event_id"], id);
+            let after = platform
+                .http
+                .get(format!("{issuer}/admin/people/{person}"))
+                .bearer_auth(TOKEN)
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            assert_eq!(before, after, "{id}: a refused event changes nothing");
+            let log = get(&platform, format!("{issuer}/esr/events")).await;
+            assert!(
+                !log.to_string().contains(&format!("\"{id}\"")),
+                "{id}: a refused event is not logged as applied"
+            );
+            continue;
+        }
+
+        assert_eq!(status, 200, "{id}: {reply:#}");
+        assert_eq!(reply["outcome"], expected["outcome"], "{id}");
+        assert_eq!(reply["duplicate"], false);
+        let mut effects = strings(&reply["effects"]);
+        // A new starter's credentials come when the RA accepts the create-user request (BR-15).
+        if event["event_type"] == "NEW_STARTER" {
+            let request = reply["ra_request"].as_str().unwrap();
+            assert!(
+                reply["credentials"]["issued"]
+                    .as_array()
+                    .unwrap()
+                    .is_empty(),
+                "{id}: nothing before the RA"
+            );
+            let (status, decided) = post(
+                &platform,
+                format!("{issuer}/ra/requests/{request}/accept"),
+                json!({"decided_by": RA, "holder": wallet.did()}),
+            )
+            .await;
+            assert_eq!(status, 200, "{id}: {decided:#}");
+            effects.extend(strings(&decided["effects"]));
+            for issued in strings(&decided["credentials"]["issued"]) {
+                let credential = credential(&platform, issuer, person, &issued).await;
+                assert_eq!(
+                    platform.verify_credential(&credential).await.unwrap()["verified"],
+                    true,
+                    "{id}: {issued}"
+                );
+            }
+        }
+        let wanted: Vec<String> = match rule_over_sample(id) {
+            Some(rule) => rule.into_iter().map(str::to_owned).collect(),
+            None => strings(&expected["effects"]),
+        };
+        for effect in &wanted {
+            assert!(
+                effects.contains(effect),
+                "{id}: expected effect {effect}, got {effects:?}"
+            );
+        }
+
+        // The effects, as a verifier sees them.
+        for revoked in strings(&reply["credentials"]["revoked"]) {
+            let credential = credential(&platform, issuer, person, &revoked).await;
+            let result = verdict_settles(&platform, &credential, false).await;
+            assert_eq!(result["verified"], false, "{id}: {revoked} must be revoked");
+            assert!(
+                result["problemDetails"].to_string().contains("revoked"),
+                "{id}: {result:#}"
+            );
+        }
+        for suspended in strings(&reply["credentials"]["suspended"]) {
+            let credential = credential(&platform, issuer, person, &suspended).await;
+            let result = verdict_settles(&platform, &credential, false).await;
+            assert!(
+                result["problemDetails"].to_string().contains("suspended"),
+                "{id}: {result:#}"
+            );
+        }
+        for reinstated in strings(&reply["credentials"]["reinstated"]) {
+            let credential = credential(&platform, issuer, person, &reinstated).await;
+            assert_eq!(
+                verdict_settles(&platform, &credential, true).await["verified"],
+                true,
+                "{id}"
+            );
+        }
+        for issued in strings(&reply["credentials"]["issued"]) {
+            let credential = credential(&platform, issuer, person, &issued).await;
+            assert_eq!(
+                platform.verify_credential(&credential).await.unwrap()["verified"],
+                true,
+                "{id}: {issued}"
+            );
+        }
+    }
+
+    // Specific outcomes worth naming.
+    let rth = &trusts.urls["RTH"];
+    let rj1 = &trusts.urls["RJ1"];
+    let r0a = &trusts.urls["R0A"];
+    // EVT-0011: P0012 left RTH staying in the NHS: employment and role revoked, checks kept.
+    let states = |entries: Vec<Value>| -> BTreeMap<String, BTreeSet<String>> {
+        let mut by_type: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for e in entries {
+            by_type
+                .entry(e["credential_type"].as_str().unwrap().to_owned())
+                .or_default()
+                .insert(e["state"].as_str().unwrap().to_owned());
+        }
+        by_type
+    };
+    let p0012 = states(ledger(&platform, rth, "P0012").await);
+    assert_eq!(
+        p0012["EmploymentCredential"],
+        BTreeSet::from(["revoked".to_owned()])
+    );
+    assert_eq!(
+        p0012["RoleCredential"],
+        BTreeSet::from(["revoked".to_owned()])
+    );
+    assert_eq!(
+        p0012["EmploymentChecksCredential"],
+        BTreeSet::from(["active".to_owned()])
+    );
+    // EVT-0004: P0002's old role is revoked and the new one active: never both valid.
+    let p0002 = ledger(&platform, rj1, "P0002").await;
+    let roles: Vec<(&str, &str)> = p0002
+        .iter()
+        .filter(|e| e["credential_type"] == "RoleCredential")
+        .map(|e| {
+            (
+                e["state"].as_str().unwrap(),
+                e["credential"]["credentialSubject"]["grantedVia"]
+                    .as_str()
+                    .unwrap_or("?"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        roles.iter().filter(|(s, _)| *s == "active").count(),
+        1,
+        "{roles:?}"
+    );
+    assert!(roles.contains(&("active", "RJ1-ACP-01")), "{roles:?}");
+    assert!(roles.contains(&("revoked", "RJ1-ACP-02")), "{roles:?}");
+    // EVT-0020 then EVT-0023: a suspended leaver's credentials end revoked, not suspended.
+    let p0038 = states(ledger(&platform, r0a, "P0038").await);
+    assert!(
+        p0038
+            .values()
+            .all(|s| s == &BTreeSet::from(["revoked".to_owned()])),
+        "{p0038:?}"
+    );
+    // EVT-0021: P0005's primary post keeps its credentials.
+    let p0005 = ledger(&platform, rj1, "P0005").await;
+    let bank: Vec<&Value> = p0005
+        .iter()
+        .filter(|e| e["assignment_number"] == "35370946-2")
+        .collect();
+    assert!(!bank.is_empty() && bank.iter().all(|e| e["state"] == "revoked"));
+    assert!(p0005
+        .iter()
+        .filter(|e| e["assignment_number"] == "35370946")
+        .all(|e| e["state"] == "active"));
+    // EVT-0008 and EVT-0009: the CIS profile takes only the allowed domain.
+    assert_eq!(
+        get(&platform, format!("{rj1}/admin/people/P0006")).await["email"],
+        "priya.sampleton@nhs.net"
+    );
+    assert_eq!(
+        get(&platform, format!("{rj1}/admin/people/P0007")).await["email"],
+        "gethin.fauxley7@nhs.net"
+    );
+}
+
+#[tokio::test]
+async fn replaying_events_is_idempotent_and_order_is_enforced() {
+    let platform = platform().await;
+    let rj1 = platform.issuer_url.clone();
+    let rj1_events: Vec<Value> = sample_events()
+        .into_iter()
+        .filter(|e| e["org_ods"] == "RJ1")
+        .collect();
+    let batch: String = rj1_events.iter().map(|e| format!("{e}\n")).collect();
+    let send_batch = || async {
+        let response = platform
+            .http
+            .post(format!("{rj1}/esr/events"))
+            .bearer_auth(TOKEN)
+            .header("content-type", "application/jsonl")
+            .body(batch.clone())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        response.json::<Value>().await.unwrap()
+    };
+    let first = send_batch().await;
+    let applied = first["summary"]["accepted"].as_u64().unwrap();
+    assert!(applied >= 5, "{first:#}");
+    assert_eq!(
+        first["summary"]["rejected"], 1,
+        "EVT-0030's timestamp: {first:#}"
+    );
+    let log_after_first = get(&platform, format!("{rj1}/esr/events")).await;
+    let people_after_first = get(&platform, format!("{rj1}/admin/people")).await;
+
+    let second = send_batch().await;
+    assert_eq!(
+        second["summary"]["duplicate"].as_u64().unwrap(),
+        applied,
+        "{second:#}"
+    );
+    assert_eq!(second["summary"]["accepted"], 0);
+    assert_eq!(
+        get(&platform, format!("{rj1}/esr/events")).await,
+        log_after_first,
+        "a replay changes nothing"
+    );
+    assert_eq!(
+        get(&platform, format!("{rj1}/admin/people")).await,
+        people_after_first
+    );
+
+    // The same id with other content is a different event: refused.
+    let mut reused = rj1_events
+        .iter()
+        .find(|e| e["event_id"] == "EVT-0008")
+        .unwrap()
+        .clone();
+    reused["payload"]["new"] = json!("someone.else@nhs.net");
+    let (status, problem) = post_event(&platform, &rj1, &reused).await;
+    assert_eq!(status, 409, "{problem:#}");
+    assert_eq!(problem["reason_code"], "event_id_reused");
+
+    // An older event for a person arriving after a newer one is reported, not applied (BR-22).
+    let mut late = rj1_events
+        .iter()
+        .find(|e| e["event_id"] == "EVT-0008")
+        .unwrap()
+        .clone();
+    late["event_id"] = json!("EVT-LATE-1");
+    late["occurred_at"] = json!("2025-09-01T00:00:00Z");
+    late["payload"]["new"] = json!("older.address@nhs.net");
+    let (status, problem) = post_event(&platform, &rj1, &late).await;
+    assert_eq!(status, 409, "{problem:#}");
+    assert_eq!(problem["reason_code"], "out_of_order");
+    assert_eq!(
+        get(&platform, format!("{rj1}/admin/people/P0006")).await["email"],
+        "priya.sampleton@nhs.net"
+    );
+
+    // A batch is applied in occurred_at order, whatever order its lines come in.
+    let mut newer = late.clone();
+    newer["event_id"] = json!("EVT-B");
+    newer["occurred_at"] = json!("2025-10-02T00:00:00Z");
+    newer["payload"]["new"] = json!("second@nhs.net");
+    let mut older = late.clone();
+    older["event_id"] = json!("EVT-A");
+    older["occurred_at"] = json!("2025-10-01T00:00:00Z");
+    older["payload"]["new"] = json!("first@nhs.net");
+    let response = platform
+        .http
+        .post(format!("{rj1}/esr/events"))
+        .bearer_auth(TOKEN)
+        .header("content-type", "application/x-ndjson")
+        .body(format!("{newer}\n{older}\nnot json\n"))
+        .send()
+        .await
+        .unwrap();
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["summary"]["accepted"], 2, "{body:#}");
+    assert_eq!(body["results"][2]["reason_code"], "malformed_event");
+    assert_eq!(
+        get(&platform, format!("{rj1}/admin/people/P0006")).await["email"],
+        "second@nhs.net"
+    );
+}
+
+#[tokio::test]
+async fn the_ra_grants_or_refuses_a_name_change() {
+    let platform = platform().await;
+    let rth = platform.add_issuer("RTH").await.unwrap().url;
+    let wallet = holder(42);
+    let issued = platform
+        .admin_post_to(
+            &rth,
+            "/admin/people/P0014/credentials",
+            &json!({"holder": wallet.did()}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(issued.status(), 201);
+    let old_identity: Value = issued.json::<Value>().await.unwrap()["verifiableCredentials"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["type"][1] == "CareIdentityCredential")
+        .unwrap()
+        .clone();
+    let event = sample_events()
+        .into_iter()
+        .find(|e| e["event_id"] == "EVT-0005")
+        .unwrap();
+    let (status, reply) = post_event(&platform, &rth, &event).await;
+    assert_eq!(status, 200);
+    assert_eq!(reply["outcome"], "accepted_pending_manual_grant");
+    // Held: the record and the credentials keep the old name until an RA grants it.
+    assert_eq!(
+        get(&platform, format!("{rth}/admin/people/P0014")).await["family_name"],
+        "Syntheson"
+    );
+    assert_eq!(
+        platform.verify_credential(&old_identity).await.unwrap()["verified"],
+        true
+    );
+    let pending = get(&platform, format!("{rth}/ra/requests?state=pending")).await;
+    let request = pending["requests"][0]["request_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(pending["requests"][0]["request"]["new"], "Newsurname");
+
+    // Refusing needs a reason and an RA; accepting twice is refused.
+    let (status, _) = post(
+        &platform,
+        format!("{rth}/ra/requests/{request}/reject"),
+        json!({"decided_by": RA}),
+    )
+    .await;
+    assert_eq!(status, 400);
+    let (status, _) = post(
+        &platform,
+        format!("{rth}/ra/requests/{request}/accept"),
+        json!({"decided_by": "nobody"}),
+    )
+    .await;
+    assert_eq!(status, 400);
+    let (status, granted) = post(
+        &platform,
+        format!("{rth}/ra/requests/{request}/accept"),
+        json!({"decided_by": RA}),
+    )
+    .await;
+    assert_eq!(status, 200, "{granted:#}");
+    assert_eq!(granted["state"], "accepted");
+    assert_eq!(granted["decided_by"], RA);
+    let (status, _) = post(
+        &platform,
+        format!("{rth}/ra/requests/{request}/accept"),
+        json!({"decided_by": RA}),
+    )
+    .await;
+    assert_eq!(status, 409);
+
+    assert_eq!(
+        get(&platform, format!("{rth}/admin/people/P0014")).await["family_name"],
+        "Newsurname"
+    );
+    let result = verdict_settles(&platform, &old_identity, false).await;
+    assert!(
+        result["problemDetails"].to_string().contains("revoked"),
+        "{result:#}"
+    );
+    let new_id = strings(&granted["credentials"]["issued"]);
+    assert_eq!(new_id.len(), 1, "{granted:#}");
+    let renewed = credential(&platform, &rth, "P0014", &new_id[0]).await;
+    assert_eq!(renewed["credentialSubject"]["familyName"], "Newsurname");
+    assert_eq!(
+        renewed["credentialSubject"]["id"],
+        wallet.did(),
+        "reissued to the same wallet"
+    );
+    assert_eq!(
+        platform.verify_credential(&renewed).await.unwrap()["verified"],
+        true
+    );
+
+    // A refused name change leaves everything as it was.
+    let rr8 = platform.add_issuer("RR8").await.unwrap().url;
+    let event = sample_events()
+        .into_iter()
+        .find(|e| e["event_id"] == "EVT-0006")
+        .unwrap();
+    let (_, reply) = post_event(&platform, &rr8, &event).await;
+    let request = reply["ra_request"].as_str().unwrap().to_owned();
+    let (status, refused) = post(
+        &platform,
+        format!("{rr8}/ra/requests/{request}/reject"),
+        json!({"decided_by": RA, "reason": "deed poll not seen"}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(refused["state"], "rejected");
+    assert_eq!(refused["reason"], "deed poll not seen");
+    assert_eq!(
+        get(&platform, format!("{rr8}/admin/people/P0023")).await["given_name"],
+        "Wendell"
+    );
+}
+
+#[tokio::test]
+async fn events_need_the_token_and_the_right_organisation() {
+    let platform = platform().await;
+    let event = sample_events()
+        .into_iter()
+        .find(|e| e["event_id"] == "EVT-0010")
+        .unwrap();
+    let response = platform
+        .http
+        .post(format!("{}/esr/events", platform.issuer_url))
+        .json(&event)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 401);
+    // An RTH event at RJ1's issuer: not this organisation's to apply.
+    let (status, problem) = post_event(&platform, &platform.issuer_url, &event).await;
+    assert_eq!(status, 422);
+    assert_eq!(problem["reason_code"], "wrong_organisation");
+    let response = platform
+        .http
+        .post(format!("{}/esr/events", platform.issuer_url))
+        .bearer_auth(TOKEN)
+        .header("content-type", "text/plain")
+        .body(event.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 415);
+    let (status, problem) =
+        post_event(&platform, &platform.issuer_url, &json!({"event_id": 7})).await;
+    assert_eq!(status, 422);
+    assert_eq!(problem["reason_code"], "malformed_event");
+}
