@@ -4,7 +4,8 @@
 //! acknowledged must still be there afterwards, and nothing they serve may be corrupt.
 //! What was sent but not acknowledged may or may not have landed; the tests hold it only to
 //! the invariants (a status bit never without its audit entry, no bit set that nobody asked
-//! for, an event applied at most once however often ESR sends it).
+//! for, an event applied at most once however often ESR sends it). Last, a verifier
+//! following the registry's change feed must pick it up again after the registry restarts.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::net::TcpListener;
@@ -124,7 +125,8 @@ struct RegistryProcess {
 
 impl RegistryProcess {
     /// Writes the registry's settings: its own port, store folder and tokens, and one
-    /// issuer allowed to allocate and change its own entries.
+    /// issuer allowed to allocate and change its own entries. The `ttl` is long, so a
+    /// verifier that sees a change soon has seen it through the change feed.
     fn configure(folder: &Path, issuer_did: &str) -> Self {
         let port = free_port();
         let url = format!("http://127.0.0.1:{port}");
@@ -133,7 +135,7 @@ impl RegistryProcess {
             "listen = \"127.0.0.1:{port}\"\n\
              public_base_url = \"{url}\"\n\
              data_dir = {data:?}\n\
-             ttl_seconds = 1\n\
+             ttl_seconds = 600\n\
              operator_token = \"{OPERATOR_TOKEN}\"\n\
              [issuer_tokens]\n\
              \"{issuer_did}\" = \"{ISSUER_REGISTRY_TOKEN}\"\n",
@@ -533,11 +535,11 @@ impl IssuerProcess {
 /// A registry and an issuer as processes, the sample people imported into the issuer
 /// through the same endpoint a real import uses.
 struct IssuerPlatform {
-    _folder: tempfile::TempDir,
+    folder: tempfile::TempDir,
     issuer: IssuerProcess,
     registry: RegistryProcess,
     client: reqwest::Client,
-    _registry_running: Service,
+    registry_running: Service,
     issuer_running: Service,
     /// Active RJ1 staff (this issuer's organisation) and their RJ1 assignment number.
     rj1_staff: Vec<(String, String)>,
@@ -583,11 +585,11 @@ impl IssuerPlatform {
             .collect();
         assert!(rj1_staff.len() >= 5, "the sample has RJ1 staff");
         Self {
-            _folder: folder,
+            folder,
             issuer,
             registry,
             client,
-            _registry_running: registry_running,
+            registry_running,
             issuer_running,
             rj1_staff,
         }
@@ -934,4 +936,154 @@ async fn acknowledged_esr_events_survive_a_sigkill_of_the_issuer() {
         checked > 0,
         "the last suspensions suspended credentials we hold"
     );
+}
+
+/// The sockets `pid` holds that are connected to `port` on loopback (Linux `/proc`).
+fn connections_to(pid: u32, port: u16) -> usize {
+    let inodes: HashSet<String> = std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .map(|fds| {
+            fds.filter_map(|fd| std::fs::read_link(fd.ok()?.path()).ok())
+                .filter_map(|target| {
+                    let target = target.to_string_lossy().into_owned();
+                    Some(
+                        target
+                            .strip_prefix("socket:[")?
+                            .strip_suffix(']')?
+                            .to_owned(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let wanted_port = format!(":{port:04X}");
+    ["/proc/net/tcp", "/proc/net/tcp6"]
+        .iter()
+        .filter_map(|table| std::fs::read_to_string(table).ok())
+        .flat_map(|table| {
+            table
+                .lines()
+                .skip(1)
+                .map(|line| {
+                    line.split_whitespace()
+                        .map(str::to_owned)
+                        .collect::<Vec<_>>()
+                })
+                .collect::<Vec<_>>()
+        })
+        .filter(|fields| {
+            // remote address, state (01: established), inode
+            fields.len() > 9
+                && fields[2].ends_with(&wanted_port)
+                && fields[3] == "01"
+                && inodes.contains(&fields[9])
+        })
+        .count()
+}
+
+async fn verify_at(client: &reqwest::Client, verifier_url: &str, credential: &Value) -> Value {
+    let response = client
+        .post(format!("{verifier_url}/credentials/verify"))
+        .json(&json!({"verifiableCredential": credential}))
+        .send()
+        .await
+        .unwrap();
+    response.json().await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_verifier_hears_of_revocations_after_the_registry_restarts() {
+    let platform = IssuerPlatform::start().await;
+    let (issuer, registry, client) = (&platform.issuer, &platform.registry, &platform.client);
+    let verifier_port = free_port();
+    let verifier_url = format!("http://127.0.0.1:{verifier_port}");
+    let registry_port: u16 = registry.url.rsplit(':').next().unwrap().parse().unwrap();
+    let issuer_host = issuer.url.trim_start_matches("http://");
+    let registry_host = registry.url.trim_start_matches("http://");
+    let verifier_config = platform.folder.path().join("verifier.toml");
+    std::fs::write(
+        &verifier_config,
+        format!(
+            "listen = \"127.0.0.1:{verifier_port}\"\n\
+             public_base_url = \"{verifier_url}\"\n\
+             plain_http_hosts = [\"{issuer_host}\", \"{registry_host}\"]\n\
+             status_max_staleness_seconds = 600\n\
+             status_change_feeds = [\"{}/events\"]\n",
+            registry.url
+        ),
+    )
+    .unwrap();
+    let mut verifier = Service::start(
+        "verifier",
+        "verifier",
+        &verifier_config,
+        platform.folder.path().join("verifier.log"),
+    );
+    verifier.wait_healthy(&verifier_url).await;
+
+    let (person_id, _) = &platform.rj1_staff[0];
+    let response = client
+        .post(format!(
+            "{}/admin/people/{person_id}/credentials",
+            issuer.url
+        ))
+        .bearer_auth(ISSUER_API_TOKEN)
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    let issued: Value = response.json().await.unwrap();
+    let credentials = issued["verifiableCredentials"].as_array().unwrap();
+    let (first, second) = (&credentials[0], &credentials[1]);
+
+    // SIGKILL: the feed's connection breaks without a goodbye.
+    let mut registry_running = platform.registry_running;
+    registry_running.kill();
+    drop(registry_running);
+    let _registry_running = registry.start().await;
+
+    // The follower is connected again when the verifier holds a connection to the
+    // registry before it has fetched anything from the new process.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while connections_to(verifier.child.id(), registry_port) == 0 {
+        assert!(
+            Instant::now() < deadline,
+            "the verifier did not reconnect to the change feed:\n{}",
+            std::fs::read_to_string(&verifier.log).unwrap_or_default()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    // Lists cached after the restart, kept for ten minutes unless the feed says otherwise.
+    for credential in [first, second] {
+        let verdict = verify_at(client, &verifier_url, credential).await;
+        assert_eq!(verdict["verified"], true, "{verdict}");
+    }
+    for (credential, action) in [(first, "revoke"), (second, "suspend")] {
+        let response = client
+            .post(format!("{}/status-changes", registry.url))
+            .bearer_auth(OPERATOR_TOKEN)
+            .json(
+                &json!({"credentialId": credential["id"], "action": action, "reason": "feed test"}),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+    }
+    for (credential, reason) in [(first, "revoked"), (second, "suspended")] {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let verdict = verify_at(client, &verifier_url, credential).await;
+            if verdict["verified"] == false {
+                assert!(verdict.to_string().contains(reason), "{verdict}");
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the verifier still accepts a credential {reason} after the restart"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
 }
