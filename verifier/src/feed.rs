@@ -1,7 +1,8 @@
-//! Following a trust registry's change feed (Server-Sent Events): each event names a status
-//! list that changed, and that list is dropped from the cache so the next verification
-//! fetches it afresh. Whenever the feed is (re)connected, the whole cache is dropped, since
-//! events may have been missed while it was down.
+//! Following a trust registry's change feed (Server-Sent Events): each `status-change`
+//! event names a status list that changed, and that list is dropped from the cache so the
+//! next verification fetches it afresh; a `trust-list-change` event drops the cached trust
+//! list. Whenever the feed is (re)connected, every cache is dropped, since events may have
+//! been missed while it was down.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -32,7 +33,7 @@ pub fn follow(verifier: Arc<Verifier>, feed_url: String) -> tokio::task::JoinHan
                 .await
             {
                 Ok(mut response) if response.status().is_success() => {
-                    verifier.status_list_fetcher().forget_all();
+                    forget_everything(&verifier);
                     let mut buffer = String::new();
                     while let Ok(Some(chunk)) = response.chunk().await {
                         buffer.push_str(&String::from_utf8_lossy(&chunk));
@@ -47,10 +48,17 @@ pub fn follow(verifier: Arc<Verifier>, feed_url: String) -> tokio::task::JoinHan
                 }
                 Err(error) => tracing::warn!(%error, feed = %feed_url, "change feed unreachable"),
             }
-            verifier.status_list_fetcher().forget_all();
+            forget_everything(&verifier);
             tokio::time::sleep(Duration::from_secs(1)).await;
         }
     })
+}
+
+fn forget_everything(verifier: &Verifier) {
+    verifier.status_list_fetcher().forget_all();
+    if let Some(trust_list) = verifier.trust_list_fetcher() {
+        trust_list.forget();
+    }
 }
 
 fn apply(verifier: &Verifier, block: &str) {
@@ -72,7 +80,12 @@ fn apply(verifier: &Verifier, block: &str) {
             Some(url) => verifier.status_list_fetcher().forget(&url),
             None => verifier.status_list_fetcher().forget_all(),
         },
-        "resync" => verifier.status_list_fetcher().forget_all(),
+        "trust-list-change" => {
+            if let Some(trust_list) = verifier.trust_list_fetcher() {
+                trust_list.forget();
+            }
+        }
+        "resync" => forget_everything(verifier),
         _ => {}
     }
 }

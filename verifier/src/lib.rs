@@ -13,6 +13,7 @@ pub mod resolver;
 pub mod service;
 pub mod settings;
 pub mod status;
+pub mod trust;
 pub mod vc_api;
 
 use std::sync::Arc;
@@ -41,12 +42,21 @@ pub fn build(settings: &VerifierSettings) -> Result<Arc<Verifier>, String> {
         Duration::from_secs(settings.status_max_staleness_seconds),
     )
     .map_err(|e| format!("HTTP client: {e}"))?;
-    let verifier = Arc::new(Verifier::new(
+    let mut verifier = Verifier::new(
         Arc::new(ChainedResolver(resolvers)),
         status_lists,
         Arc::new(SystemClock),
         settings.public_base_url.trim_end_matches('/').to_owned(),
-    ));
+    );
+    if let Some(url) = &settings.trust_list_url {
+        verifier = verifier.with_trust_list(trust::TrustListFetcher::new(
+            url,
+            settings.trust_list_issuer.clone(),
+            settings.plain_http_hosts.clone(),
+            Duration::from_secs(settings.trust_list_max_staleness_seconds),
+        )?);
+    }
+    let verifier = Arc::new(verifier);
     if !settings.status_change_feeds.is_empty() {
         if tokio::runtime::Handle::try_current().is_err() {
             return Err("following change feeds needs a tokio runtime".into());

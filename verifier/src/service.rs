@@ -16,6 +16,7 @@ use credentials::{
 use serde_json::Value;
 
 use crate::status::StatusListFetcher;
+use crate::trust::TrustListFetcher;
 
 /// How long a challenge from `POST /challenges` may be used.
 const CHALLENGE_LIFETIME: Duration = Duration::from_secs(300);
@@ -23,6 +24,7 @@ const CHALLENGE_LIFETIME: Duration = Duration::from_secs(300);
 pub struct Verifier {
     resolver: Arc<dyn DidResolver>,
     status_lists: StatusListFetcher,
+    trust_list: Option<TrustListFetcher>,
     clock: Arc<dyn Clock>,
     default_domain: String,
     challenges: Mutex<HashMap<String, Instant>>,
@@ -38,14 +40,37 @@ impl Verifier {
         Self {
             resolver,
             status_lists,
+            trust_list: None,
             clock,
             default_domain,
             challenges: Mutex::new(HashMap::new()),
         }
     }
 
+    /// Checks issuers against this registry's trust list (BR-26a).
+    pub fn with_trust_list(mut self, trust_list: TrustListFetcher) -> Self {
+        self.trust_list = Some(trust_list);
+        self
+    }
+
     pub fn status_list_fetcher(&self) -> &StatusListFetcher {
         &self.status_lists
+    }
+
+    pub fn trust_list_fetcher(&self) -> Option<&TrustListFetcher> {
+        self.trust_list.as_ref()
+    }
+
+    /// The trust list for this verification: `None` when no registry is configured.
+    async fn trust_snapshot(&self) -> Option<Result<credentials::trust_list::TrustList, String>> {
+        match &self.trust_list {
+            Some(fetcher) => Some(
+                fetcher
+                    .current(self.resolver.as_ref(), self.clock.as_ref())
+                    .await,
+            ),
+            None => None,
+        }
     }
 
     pub fn default_domain(&self) -> &str {
@@ -94,8 +119,12 @@ impl Verifier {
 
     pub async fn verify_credential(&self, credential: &Value) -> credentials::Result<Verdict> {
         let (dids, lists) = self.snapshot(credential).await;
-        let env =
+        let trust = self.trust_snapshot().await;
+        let mut env =
             VerificationEnvironment::new(&dids, self.clock.as_ref()).with_status_lists(&lists);
+        if let Some(trust) = &trust {
+            env = env.with_trust_list(trust);
+        }
         verify_credential(credential, &env).await
     }
 
@@ -109,8 +138,12 @@ impl Verifier {
         domain: Option<String>,
     ) -> credentials::Result<PresentationVerdict> {
         let (dids, lists) = self.snapshot(presentation).await;
-        let env =
+        let trust = self.trust_snapshot().await;
+        let mut env =
             VerificationEnvironment::new(&dids, self.clock.as_ref()).with_status_lists(&lists);
+        if let Some(trust) = &trust {
+            env = env.with_trust_list(trust);
+        }
         let expected = PresentationExpectations {
             challenge: challenge.clone(),
             domain: domain.or_else(|| Some(self.default_domain.clone())),

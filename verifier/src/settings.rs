@@ -11,8 +11,9 @@ pub struct VerifierSettings {
     pub listen: SocketAddr,
     /// The URL the world reaches this service at; also the default expected `domain`.
     pub public_base_url: String,
-    /// Hosts (`host:port`) whose DID documents and status lists may be fetched over plain
-    /// HTTP: loopback development only. Everything else is fetched over HTTPS.
+    /// Hosts (`host:port`, or `host:*` for any port) whose DID documents and status lists
+    /// may be fetched over plain HTTP: loopback development only. Everything else is
+    /// fetched over HTTPS.
     pub plain_http_hosts: Vec<String>,
     /// A folder of DID documents (`*.json`) to use instead of fetching: for air-gapped
     /// sites and tests. A pinned document wins over a fetched one.
@@ -25,6 +26,17 @@ pub struct VerifierSettings {
     /// Trust registries' change feeds (`…/events`): on each event the changed list is
     /// dropped from the cache, so a revocation is seen at once rather than after its `ttl`.
     pub status_change_feeds: Vec<String>,
+    /// The trust registry's signed trust list (`…/trust-list`). When set, every credential's
+    /// issuer must have been authorised for its type when it issued (BR-26a); when not, that
+    /// check is reported as not applicable. The registry's change feed (in
+    /// `status_change_feeds`) also drops the cached list when it changes.
+    pub trust_list_url: Option<String>,
+    /// The DID that must have signed the trust list. Default: the did:web of
+    /// `trust_list_url` without its `/trust-list`.
+    pub trust_list_issuer: Option<String>,
+    /// The longest the trust list is reused, whatever its `ttl` says; past it, if it cannot
+    /// be fetched again, issuer trust is "could not check" (fail closed).
+    pub trust_list_max_staleness_seconds: u64,
     pub tls: Option<TlsFiles>,
 }
 
@@ -38,6 +50,9 @@ impl Default for VerifierSettings {
             did_cache_seconds: 300,
             status_max_staleness_seconds: 300,
             status_change_feeds: Vec::new(),
+            trust_list_url: None,
+            trust_list_issuer: None,
+            trust_list_max_staleness_seconds: 300,
             tls: None,
         }
     }
