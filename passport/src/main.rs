@@ -3,6 +3,7 @@
 
 mod client;
 mod esr_cmd;
+mod registry_cmd;
 mod up;
 
 use std::path::PathBuf;
@@ -31,11 +32,9 @@ enum Command {
         #[arg(long)]
         config: Option<PathBuf>,
     },
-    /// Run the trust registry alone, from a TOML settings file and PASSPORT_REGISTRY_* variables.
-    Registry {
-        #[arg(long)]
-        config: Option<PathBuf>,
-    },
+    /// Run the trust registry alone (`--config FILE`, and PASSPORT_REGISTRY_* variables), or,
+    /// with a subcommand, act as its operator: `issuers …`, `revoke|suspend|reinstate`, `audit`.
+    Registry(registry_cmd::RegistryArgs),
     /// Run the verifier alone, from a TOML settings file and PASSPORT_VERIFIER_* variables.
     Verifier {
         #[arg(long)]
@@ -111,7 +110,7 @@ async fn run(cli: Cli) -> Result<i32> {
     match cli.command {
         Command::Up(args) => up::run(args).await.map(|_| 0),
         Command::Issuer { config } => up::run_issuer_alone(config).await.map(|_| 0),
-        Command::Registry { config } => up::run_registry_alone(config).await.map(|_| 0),
+        Command::Registry(args) => registry_cmd::run(args).await,
         Command::Verifier { config } => up::run_verifier_alone(config).await.map(|_| 0),
         Command::Import {
             file,

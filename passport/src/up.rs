@@ -66,8 +66,6 @@ pub async fn run(args: UpArgs) -> Result<()> {
         );
     }
     let token = development_token(&args.data, "dev-token")?;
-    // The issuer's own credential at the registry: an issuer may touch only its own entries.
-    let issuer_registry_token = development_token(&args.data, "issuer-registry-token")?;
 
     let issuer_listener = Listener::bind(SocketAddr::new(args.host, args.issuer_port), None)
         .context("cannot listen for the issuer")?;
@@ -86,7 +84,6 @@ pub async fn run(args: UpArgs) -> Result<()> {
         rbac_catalogue: catalogue,
         api_token: Some(token.clone()),
         registry_url: Some(format!("http://{registry_address}")),
-        registry_token: Some(issuer_registry_token.clone()),
         ..IssuerSettings::default()
     };
     let issuer_did = credentials::did::did_web_for_base_url(&issuer_settings.public_base_url)?;
@@ -96,10 +93,36 @@ pub async fn run(args: UpArgs) -> Result<()> {
         data_dir: args.data.join("trust-registry"),
         ttl_seconds: 60,
         operator_token: Some(token.clone()),
-        issuer_tokens: [(issuer_did, issuer_registry_token)].into(),
         ..RegistrySettings::default()
     };
     let (registry_did, registry_router) = trust_registry::build(&registry_settings)?;
+    let registry_task = tokio::spawn(registry_listener.serve(registry_router, shutdown_signal()));
+    // The operator (this development token) registers the local issuer for every catalogue
+    // type; the issuer then talks to the registry with the token that registration gave it.
+    let ods = issuer_settings.organisation_ods.clone();
+    let types: Vec<&str> = credentials::CredentialKind::ALL
+        .iter()
+        .map(|k| k.type_name())
+        .collect();
+    let registration = serde_json::json!({
+        "did": issuer_did,
+        "odsCode": ods,
+        "name": organisation_name(&issuer_settings.rbac_catalogue, &ods),
+        "credentialTypes": types,
+        "reason": "passport up: the local development issuer",
+    });
+    let issuer_registry_token = crate::registry_cmd::ensure_registered(
+        &format!("http://{registry_address}"),
+        &token,
+        registration,
+        &args.data.join("issuer-registry-token"),
+    )
+    .await
+    .context("cannot register the local issuer at the trust registry")?;
+    let issuer_settings = IssuerSettings {
+        registry_token: Some(issuer_registry_token),
+        ..issuer_settings
+    };
     let (issuer, issuer_router) = issuer::build(&issuer_settings)?;
     if issuer.person_count()? == 0 {
         let extract: serde_json::Value = serde_json::from_slice(&std::fs::read(&people)?)?;
@@ -126,6 +149,7 @@ pub async fn run(args: UpArgs) -> Result<()> {
         public_base_url: format!("http://{verifier_address}"),
         plain_http_hosts: vec![issuer_address.to_string(), registry_address.to_string()],
         status_change_feeds: vec![format!("http://{registry_address}/events")],
+        trust_list_url: Some(format!("http://{registry_address}/trust-list")),
         ..VerifierSettings::default()
     };
     let verifier = verifier::build(&verifier_settings).map_err(anyhow::Error::msg)?;
@@ -145,7 +169,6 @@ pub async fn run(args: UpArgs) -> Result<()> {
     println!("Stop with Ctrl-C.");
 
     let issuer_task = tokio::spawn(issuer_listener.serve(issuer_router, shutdown_signal()));
-    let registry_task = tokio::spawn(registry_listener.serve(registry_router, shutdown_signal()));
     let verifier_task =
         tokio::spawn(verifier_listener.serve(verifier::api::router(verifier), shutdown_signal()));
     let (a, b, c) = tokio::join!(issuer_task, registry_task, verifier_task);
@@ -153,6 +176,22 @@ pub async fn run(args: UpArgs) -> Result<()> {
     b??;
     c??;
     Ok(())
+}
+
+/// The organisation's name from the RBAC catalogue's `trusts`, for the trust list.
+fn organisation_name(catalogue: &Path, ods: &str) -> String {
+    std::fs::read_to_string(catalogue)
+        .ok()
+        .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
+        .and_then(|catalogue| {
+            catalogue["trusts"].as_array().and_then(|trusts| {
+                trusts
+                    .iter()
+                    .find(|t| t["ods"] == ods)
+                    .and_then(|t| t["name"].as_str().map(str::to_owned))
+            })
+        })
+        .unwrap_or_else(|| format!("Organisation {ods}"))
 }
 
 pub async fn run_issuer_alone(config: Option<PathBuf>) -> Result<()> {

@@ -147,3 +147,191 @@ fn up_issue_verify_and_import_from_the_command_line() {
         "{message}"
     );
 }
+
+/// Verifies until the output starts as expected, for at most two seconds (a revocation
+/// reaches the verifier through the registry's change feed).
+fn verify_until(verifier_url: &str, file: &Path, expected: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(2);
+    loop {
+        let output = passport()
+            .arg("verify")
+            .arg(file)
+            .args(["--verifier-url", verifier_url])
+            .output()
+            .unwrap();
+        let said = text(&output);
+        if said.starts_with(expected) || Instant::now() > deadline {
+            return said;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn the_operator_manages_issuers_and_revokes_from_the_command_line() {
+    let work = tempfile::tempdir().unwrap();
+    let sample_data = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/sample-data");
+    let [issuer_port, registry_port, verifier_port, alone_port] = free_ports();
+    let data = work.path().join("data");
+    let _platform = Running(
+        passport()
+            .args(["up", "--data"])
+            .arg(&data)
+            .arg("--sample-data")
+            .arg(&sample_data)
+            .args([
+                "--issuer-port",
+                &issuer_port.to_string(),
+                "--verifier-port",
+                &verifier_port.to_string(),
+                "--registry-port",
+                &registry_port.to_string(),
+            ])
+            .spawn()
+            .unwrap(),
+    );
+    wait_for(issuer_port);
+    wait_for(registry_port);
+    wait_for(verifier_port);
+    let registry_url = format!("http://127.0.0.1:{registry_port}");
+    let verifier_url = format!("http://127.0.0.1:{verifier_port}");
+    let token_file = data.join("dev-token");
+    let registry = |args: &[&str]| {
+        passport()
+            .arg("registry")
+            .args(args)
+            .args(["--registry-url", &registry_url, "--token-file"])
+            .arg(&token_file)
+            .output()
+            .unwrap()
+    };
+
+    // `passport up` registered its issuer, for its organisation, and keeps its token apart.
+    let listed = registry(&["issuers", "list"]);
+    assert!(listed.status.success(), "{}", text(&listed));
+    let local_did = format!("did:web:127.0.0.1%3A{issuer_port}");
+    let said = text(&listed);
+    assert!(
+        said.contains(&local_did) && said.contains("RJ1") && said.contains("active"),
+        "{said}"
+    );
+    let issuer_token = std::fs::read_to_string(data.join("issuer-registry-token")).unwrap();
+    assert!(issuer_token.trim().len() >= 43);
+
+    // Issue, verify, revoke as the operator, and the verifier refuses.
+    let out = work.path().join("out");
+    let issued = passport()
+        .args(["issue", "--person", "P0001", "--out"])
+        .arg(&out)
+        .args([
+            "--issuer-url",
+            &format!("http://127.0.0.1:{issuer_port}"),
+            "--token-file",
+        ])
+        .arg(&token_file)
+        .output()
+        .unwrap();
+    assert!(issued.status.success(), "{}", text(&issued));
+    let employment = out.join("employment.json");
+    assert!(verify_until(&verifier_url, &employment, "verified").starts_with("verified"));
+    let credential: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&employment).unwrap()).unwrap();
+    let id = credential["id"].as_str().unwrap();
+    let revoked = registry(&["revoke", "--credential", id, "--reason", "dismissed"]);
+    assert!(revoked.status.success(), "{}", text(&revoked));
+    assert!(text(&revoked).contains("revoke: done"));
+    let said = verify_until(&verifier_url, &employment, "NOT verified");
+    assert!(
+        said.starts_with("NOT verified") && said.contains("revoked"),
+        "{said}"
+    );
+
+    // Register another issuer: the token goes to a file, never to the terminal.
+    let other = "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK";
+    let other_token = work.path().join("rth-token");
+    let registered = passport()
+        .args([
+            "registry",
+            "issuers",
+            "register",
+            "--did",
+            other,
+            "--ods",
+            "RTH",
+            "--name",
+            "Oxford University Hospitals NHS Foundation Trust",
+            "--types",
+            "EmploymentCredential,RoleCredential",
+            "--reason",
+            "joined the framework",
+            "--registry-url",
+            &registry_url,
+            "--token-file",
+        ])
+        .arg(&token_file)
+        .arg("--token-out")
+        .arg(&other_token)
+        .output()
+        .unwrap();
+    assert!(registered.status.success(), "{}", text(&registered));
+    let token = std::fs::read_to_string(&other_token).unwrap();
+    assert!(token.len() >= 43);
+    assert!(!text(&registered).contains(&token));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&other_token)
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o077, 0, "the token file is the owner's alone");
+    }
+    let suspended = registry(&["issuers", "suspend", other, "--reason", "audit finding"]);
+    assert!(suspended.status.success(), "{}", text(&suspended));
+    assert!(text(&suspended).contains("suspended"));
+    let again = registry(&["issuers", "suspend", other, "--reason", "again"]);
+    assert_eq!(again.status.code(), Some(2));
+    assert!(text(&again).contains("409"), "{}", text(&again));
+    let unreasoned = registry(&["issuers", "remove", other, "--reason", " "]);
+    assert_eq!(unreasoned.status.code(), Some(2), "{}", text(&unreasoned));
+
+    let wrong = passport()
+        .args([
+            "registry",
+            "issuers",
+            "list",
+            "--registry-url",
+            &registry_url,
+        ])
+        .args(["--token", "not-the-operator-token"])
+        .output()
+        .unwrap();
+    assert_eq!(wrong.status.code(), Some(2));
+    assert!(text(&wrong).contains("401"), "{}", text(&wrong));
+
+    let audit = registry(&["audit"]);
+    assert!(audit.status.success(), "{}", text(&audit));
+    let said = text(&audit);
+    for expected in ["register-issuer", "revoke", "dismissed", "suspend-issuer"] {
+        assert!(said.contains(expected), "{expected}: {said}");
+    }
+
+    // `passport registry --config FILE` still runs the service alone.
+    let config = work.path().join("registry.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "listen = \"127.0.0.1:{alone_port}\"\npublic_base_url = \"http://127.0.0.1:{alone_port}\"\ndata_dir = \"{}\"\noperator_token = \"operator-token-0123456789abcdef\"\n",
+            work.path().join("alone").display()
+        ),
+    )
+    .unwrap();
+    let _alone = Running(
+        passport()
+            .args(["registry", "--config"])
+            .arg(&config)
+            .spawn()
+            .unwrap(),
+    );
+    wait_for(alone_port);
+}
