@@ -1424,7 +1424,18 @@ fn flag_duplicates(
                 })
                 .collect();
             others.dedup();
-            let text = format!("{what} is also used {}", others.join(", "));
+            // A few names are enough to find the clash; listing every holder to every
+            // holder would make the answer grow with the square of the batch.
+            const NAMED: usize = 3;
+            let text = if others.len() > NAMED {
+                format!(
+                    "{what} is also used {} and by {} other record(s)",
+                    others[..NAMED].join(", "),
+                    others.len() - NAMED
+                )
+            } else {
+                format!("{what} is also used {}", others.join(", "))
+            };
             work[*w].problems.push(problem(field.clone(), text, rule));
         }
     }
@@ -2119,6 +2130,20 @@ mod tests {
                     "this Care Identity UUID is also used by record 0 (P0001)"
                 ),
             ]
+        );
+    }
+
+    #[test]
+    fn a_widely_shared_identifier_names_a_few_holders_not_all() {
+        let mut batch = extract();
+        for i in 1..10 {
+            batch["people"][i]["uuid"] = batch["people"][0]["uuid"].clone();
+        }
+        let validation = parse_extract(&batch, &catalogue()).unwrap();
+        let first = &validation.rejected()[0].problems[0].problem;
+        assert_eq!(
+            first,
+            "this Care Identity UUID is also used by record 1 (P0002), by record 2 (P0003), by record 3 (P0004) and by 6 other record(s)"
         );
     }
 
