@@ -335,3 +335,118 @@ fn the_operator_manages_issuers_and_revokes_from_the_command_line() {
     );
     wait_for(alone_port);
 }
+
+#[test]
+fn an_hr_officer_applies_esr_events_and_an_ra_decides_from_the_command_line() {
+    let work = tempfile::tempdir().unwrap();
+    let sample_data = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/sample-data");
+    let [issuer_port, registry_port, verifier_port] = free_ports();
+    let data = work.path().join("data");
+    let _platform = Running(
+        passport()
+            .args(["up", "--data"])
+            .arg(&data)
+            .arg("--sample-data")
+            .arg(&sample_data)
+            .args([
+                "--issuer-port",
+                &issuer_port.to_string(),
+                "--verifier-port",
+                &verifier_port.to_string(),
+                "--registry-port",
+                &registry_port.to_string(),
+            ])
+            .spawn()
+            .unwrap(),
+    );
+    wait_for(issuer_port);
+    wait_for(registry_port);
+    wait_for(verifier_port);
+    let issuer_url = format!("http://127.0.0.1:{issuer_port}");
+    let verifier_url = format!("http://127.0.0.1:{verifier_port}");
+    let token_file = data.join("dev-token");
+    let at_issuer = |command: &mut Command| -> Output {
+        command
+            .args(["--issuer-url", &issuer_url, "--token-file"])
+            .arg(&token_file)
+            .output()
+            .unwrap()
+    };
+
+    // P0002 holds their credentials; then ESR says they changed job (EVT-0004).
+    let out = work.path().join("p0002");
+    let issued = at_issuer(
+        passport()
+            .args(["issue", "--person", "P0002", "--out"])
+            .arg(&out),
+    );
+    assert!(issued.status.success(), "{}", text(&issued));
+    assert!(
+        verify_until(&verifier_url, &out.join("role.json"), "verified").starts_with("verified")
+    );
+
+    // The trust's own events (RJ1's: the local issuer's organisation).
+    let events: String = std::fs::read_to_string(sample_data.join("esr-events.jsonl"))
+        .unwrap()
+        .lines()
+        .filter(|line| line.contains("\"org_ods\": \"RJ1\""))
+        .map(|line| format!("{line}\n"))
+        .collect();
+    let file = work.path().join("rj1-events.jsonl");
+    std::fs::write(&file, &events).unwrap();
+    let applied = at_issuer(passport().args(["esr", "apply"]).arg(&file));
+    let said = text(&applied);
+    // EVT-0030's timestamp is not ISO 8601: refused, so the command says so in its exit code.
+    assert_eq!(applied.status.code(), Some(1), "{said}");
+    assert!(
+        said.contains("EVT-0030") && said.contains("invalid_timestamp"),
+        "{said}"
+    );
+    let job_change = said
+        .lines()
+        .find(|l| l.contains("EVT-0004"))
+        .unwrap_or_default();
+    assert!(
+        job_change.contains("accepted") && job_change.contains("revoke:role_credential(old)"),
+        "{said}"
+    );
+
+    let refused = verify_until(&verifier_url, &out.join("role.json"), "NOT verified");
+    assert!(
+        refused.starts_with("NOT verified") && refused.contains("revoked"),
+        "{refused}"
+    );
+
+    // Applying the same file again changes nothing: every applied event is a duplicate.
+    let again = text(&at_issuer(passport().args(["esr", "apply"]).arg(&file)));
+    assert!(
+        again
+            .lines()
+            .filter(|l| l.contains("EVT-"))
+            .all(|l| l.contains("duplicate") || l.contains("EVT-0030")),
+        "{again}"
+    );
+
+    // EVT-0001's new starter waits for the RA, who accepts with their Care Identity UUID.
+    let pending = at_issuer(passport().args(["ra", "requests"]));
+    let listed: serde_json::Value = serde_json::from_slice(&pending.stdout).unwrap();
+    let request = listed["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["person_id"] == "P0009")
+        .unwrap_or_else(|| panic!("{listed:#}"));
+    let id = request["request_id"].as_str().unwrap();
+    let refused = at_issuer(passport().args(["ra", "accept", id, "--by", "not-a-uuid"]));
+    assert_eq!(refused.status.code(), Some(2), "{}", text(&refused));
+    let accepted = at_issuer(passport().args(["ra", "accept", id, "--by", "555555555555"]));
+    assert!(accepted.status.success(), "{}", text(&accepted));
+    let decision: serde_json::Value = serde_json::from_slice(&accepted.stdout).unwrap();
+    assert_eq!(decision["state"], "accepted");
+    let effects = decision["effects"].to_string();
+    assert!(
+        effects.contains("issue:employment_credential")
+            && effects.contains("issue:role_credential"),
+        "{effects}"
+    );
+}
