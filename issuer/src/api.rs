@@ -205,7 +205,9 @@ async fn person_credentials(
 impl From<EventRejection> for ApiError {
     fn from(rejection: EventRejection) -> Self {
         let kind = match rejection.reason_code {
-            ReasonCode::OutOfOrder | ReasonCode::EventIdReused => ProblemKind::Conflict,
+            ReasonCode::OutOfOrder | ReasonCode::EventIdReused | ReasonCode::DuplicateEvent => {
+                ProblemKind::Conflict
+            }
             _ => ProblemKind::InvalidRecord,
         };
         ApiError::new(kind, rejection.detail)
@@ -239,6 +241,14 @@ async fn esr_events(
                 })
             })?;
             match issuer.apply_event(&event).await {
+                // A repeat delivery is reported, with what the first one did; it changes nothing.
+                Ok(reply) if reply.duplicate => Err(ApiError::new(
+                    ProblemKind::Conflict,
+                    format!("{} was applied before; nothing changed", reply.event_id),
+                )
+                .with("reason_code", ReasonCode::DuplicateEvent)
+                .with("event_id", &reply.event_id)
+                .with("applied", &reply)),
                 Ok(reply) => Ok(Json(reply).into_response()),
                 Err(EventError::Rejected(rejection)) => Err(rejection.into()),
                 Err(EventError::Failed(error)) => Err(error.into()),

@@ -86,6 +86,8 @@ pub enum ReasonCode {
     OutOfOrder,
     /// The same `event_id` arrived with different content.
     EventIdReused,
+    /// The event was applied before; this delivery changed nothing.
+    DuplicateEvent,
 }
 
 impl ReasonCode {
@@ -112,6 +114,7 @@ impl ReasonCode {
             ReasonCode::InvalidState => "invalid_state",
             ReasonCode::OutOfOrder => "out_of_order",
             ReasonCode::EventIdReused => "event_id_reused",
+            ReasonCode::DuplicateEvent => "duplicate_event",
         }
     }
 }

@@ -266,6 +266,9 @@ impl Issuer {
                 }
                 (false, Ok(value)) => match self.apply_event(&value).await {
                     Ok(reply) => {
+                        if reply.duplicate {
+                            answer.reason_code = Some(ReasonCode::DuplicateEvent);
+                        }
                         answer.result = match (reply.duplicate, reply.outcome) {
                             (true, _) => "duplicate",
                             (false, EventOutcome::Accepted) => "accepted",

@@ -773,13 +773,24 @@ async fn send_event(client: &reqwest::Client, issuer_url: &str, event: &Value) -
         .ok()?;
     let status = response.status();
     let body = response.text().await.ok()?;
-    // Each person's events go in order, one at a time: a refusal is a defect.
+    let parsed: Option<Value> = serde_json::from_str(&body).ok();
+    // A repeat delivery is a 409 `duplicate_event` carrying what the first one did.
+    if status == reqwest::StatusCode::CONFLICT {
+        let problem = parsed?;
+        assert_eq!(
+            problem["reason_code"], "duplicate_event",
+            "{}: {body}",
+            event["event_id"]
+        );
+        return Some(problem["applied"].clone());
+    }
+    // Each person's events go in order, one at a time: any other refusal is a defect.
     assert!(
         status.is_success(),
         "{}: {status} {body}",
         event["event_id"]
     );
-    serde_json::from_str(&body).ok()
+    parsed
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -25,7 +25,28 @@ pub fn sample_people() -> Value {
 pub const TOKEN: &str = "test-token-0123456789abcdef";
 /// The trust-framework operator's token at the registry.
 pub const OPERATOR_TOKEN: &str = "operator-token-0123456789abcdef";
-const ISSUER_REGISTRY_TOKEN: &str = "issuer-at-registry-0123456789";
+
+/// A DID as one path segment of a registry URL (`/issuers/{did}`): did:web DIDs carry `%`.
+pub fn did_path_segment(did: &str) -> String {
+    did.replace('%', "%25")
+}
+
+/// The organisation name the sample RBAC catalogue gives an ODS code.
+pub fn sample_trust_name(ods_code: &str) -> String {
+    let path = shared_dir().join("sample-data/rbac-roles.json");
+    std::fs::read_to_string(path)
+        .ok()
+        .and_then(|text| serde_json::from_str::<Value>(&text).ok())
+        .and_then(|catalogue| {
+            catalogue["trusts"].as_array().and_then(|trusts| {
+                trusts
+                    .iter()
+                    .find(|t| t["ods"] == ods_code)
+                    .and_then(|t| t["name"].as_str().map(str::to_owned))
+            })
+        })
+        .unwrap_or_else(|| format!("Organisation {ods_code}"))
+}
 
 /// The issuer and the verifier, running.
 pub struct Platform {
@@ -33,15 +54,24 @@ pub struct Platform {
     pub registry_url: String,
     pub verifier_url: String,
     pub issuer_did: String,
+    /// The issuer's bearer token at the registry, from its registration.
+    pub issuer_registry_token: String,
     pub http: reqwest::Client,
     _data: tempfile::TempDir,
     stop: Vec<tokio::sync::oneshot::Sender<()>>,
+    /// Services started after the platform (other trusts' issuers).
+    extra_stops: std::sync::Mutex<Vec<tokio::sync::oneshot::Sender<()>>>,
 }
 
 impl Drop for Platform {
     fn drop(&mut self) {
         for stop in self.stop.drain(..) {
             let _ = stop.send(());
+        }
+        if let Ok(mut extra) = self.extra_stops.lock() {
+            for stop in extra.drain(..) {
+                let _ = stop.send(());
+            }
         }
     }
 }
@@ -63,6 +93,15 @@ impl Platform {
     /// As [`Platform::start`], and the verifier may also fetch from these loopback hosts
     /// over plain HTTP (e.g. a status list server a test runs).
     pub async fn start_trusting_plain_http(extra_hosts: Vec<String>) -> Result<Self> {
+        Self::start_with(extra_hosts, |_| {}).await
+    }
+
+    /// As [`Platform::start_trusting_plain_http`], with the verifier's settings adjusted
+    /// last (e.g. a short trust list staleness).
+    pub async fn start_with(
+        extra_hosts: Vec<String>,
+        adjust_verifier: impl FnOnce(&mut VerifierSettings),
+    ) -> Result<Self> {
         let data = tempfile::tempdir()?;
         let issuer_listener = Listener::bind(SocketAddr::from(([127, 0, 0, 1], 0)), None)?;
         let verifier_listener = Listener::bind(SocketAddr::from(([127, 0, 0, 1], 0)), None)?;
@@ -77,7 +116,6 @@ impl Platform {
             rbac_catalogue: shared_dir().join("sample-data/rbac-roles.json"),
             api_token: Some(TOKEN.into()),
             registry_url: Some(format!("http://{registry_address}")),
-            registry_token: Some(ISSUER_REGISTRY_TOKEN.into()),
             ..IssuerSettings::default()
         };
         let issuer_did = credentials::did::did_web_for_base_url(&issuer_settings.public_base_url)?;
@@ -86,11 +124,30 @@ impl Platform {
             public_base_url: format!("http://{registry_address}"),
             data_dir: data.path().join("trust-registry"),
             operator_token: Some(OPERATOR_TOKEN.into()),
-            issuer_tokens: [(issuer_did, ISSUER_REGISTRY_TOKEN.to_owned())].into(),
             ..trust_registry::RegistrySettings::default()
         })?;
+        let registry_stop = spawn(registry_listener, registry_router);
+        // The operator registers the issuer for every catalogue type, as `passport up` does.
+        let ods = issuer_settings.organisation_ods.clone();
+        let types: Vec<&str> = credentials::CredentialKind::ALL
+            .iter()
+            .map(|k| k.type_name())
+            .collect();
+        let issuer_registry_token = register_issuer(
+            &format!("http://{registry_address}"),
+            OPERATOR_TOKEN,
+            &issuer_did,
+            &ods,
+            &sample_trust_name(&ods),
+            &types,
+        )
+        .await?;
+        let issuer_settings = IssuerSettings {
+            registry_token: Some(issuer_registry_token.clone()),
+            ..issuer_settings
+        };
         let (issuer, issuer_router) = issuer::build(&issuer_settings)?;
-        let verifier = verifier::build(&VerifierSettings {
+        let mut verifier_settings = VerifierSettings {
             listen: verifier_address,
             public_base_url: format!("http://{verifier_address}"),
             plain_http_hosts: [
@@ -100,12 +157,14 @@ impl Platform {
             .concat(),
             // Lists are reused for their ttl; a change reaches the verifier by the feed.
             status_change_feeds: vec![format!("http://{registry_address}/events")],
+            trust_list_url: Some(format!("http://{registry_address}/trust-list")),
             ..VerifierSettings::default()
-        })
-        .map_err(anyhow::Error::msg)?;
+        };
+        adjust_verifier(&mut verifier_settings);
+        let verifier = verifier::build(&verifier_settings).map_err(anyhow::Error::msg)?;
         let stop = vec![
             spawn(issuer_listener, issuer_router),
-            spawn(registry_listener, registry_router),
+            registry_stop,
             spawn(verifier_listener, verifier::api::router(verifier)),
         ];
         let platform = Self {
@@ -113,9 +172,11 @@ impl Platform {
             registry_url: format!("http://{registry_address}"),
             verifier_url: format!("http://{verifier_address}"),
             issuer_did: issuer.did().to_owned(),
+            issuer_registry_token,
             http: reqwest::Client::new(),
             _data: data,
             stop,
+            extra_stops: std::sync::Mutex::new(Vec::new()),
         };
         let response = platform
             .admin_post("/admin/people", &sample_people())
@@ -271,4 +332,116 @@ pub fn our_contexts() -> Value {
     let context: Value = serde_json::from_str(credentials::vocabulary::CONTEXT_DOCUMENT)
         .expect("our context parses");
     json!({ credentials::vocabulary::CONTEXT_URL: context })
+}
+
+/// Another trust's issuer, running beside the platform's own.
+pub struct IssuerNode {
+    pub url: String,
+    pub did: String,
+    pub ods: String,
+}
+
+impl Platform {
+    /// Starts an issuer for another trust (`ods`), registered at the platform's registry for
+    /// every catalogue type, with the sample people imported: one issuer per organisation,
+    /// as BR-6 has it.
+    pub async fn add_issuer(&self, ods: &str) -> Result<IssuerNode> {
+        let listener = Listener::bind(SocketAddr::from(([127, 0, 0, 1], 0)), None)?;
+        let address = listener.local_addr()?;
+        let public_base_url = format!("http://{address}");
+        let did = credentials::did::did_web_for_base_url(&public_base_url)?;
+        let types: Vec<&str> = credentials::CredentialKind::ALL
+            .iter()
+            .map(|k| k.type_name())
+            .collect();
+        let token = register_issuer(
+            &self.registry_url,
+            OPERATOR_TOKEN,
+            &did,
+            ods,
+            &format!("{ods} (test trust)"),
+            &types,
+        )
+        .await?;
+        let data = self._data.path().join(format!("issuer-{ods}"));
+        let (_, router) = issuer::build(&IssuerSettings {
+            listen: address,
+            public_base_url: public_base_url.clone(),
+            data_dir: data,
+            organisation_ods: ods.to_owned(),
+            rbac_catalogue: shared_dir().join("sample-data/rbac-roles.json"),
+            api_token: Some(TOKEN.into()),
+            registry_url: Some(self.registry_url.clone()),
+            registry_token: Some(token),
+            ..IssuerSettings::default()
+        })?;
+        self.extra_stops
+            .lock()
+            .map_err(|_| anyhow::anyhow!("stop list poisoned"))?
+            .push(spawn(listener, router));
+        let response = self
+            .admin_post_to(&public_base_url, "/admin/people", &sample_people())
+            .await?;
+        if response.status() != 200 {
+            bail!("sample import at {ods} failed: {}", response.text().await?);
+        }
+        Ok(IssuerNode {
+            url: public_base_url,
+            did,
+            ods: ods.to_owned(),
+        })
+    }
+
+    /// POST as the admin to any issuer the platform runs.
+    pub async fn admin_post_to(
+        &self,
+        issuer_url: &str,
+        path: &str,
+        body: &Value,
+    ) -> Result<reqwest::Response> {
+        Ok(self
+            .http
+            .post(format!("{issuer_url}{path}"))
+            .bearer_auth(TOKEN)
+            .json(body)
+            .send()
+            .await?)
+    }
+}
+
+/// Registers an issuer at a running registry as the operator, for the given catalogue
+/// credential types, and returns the issuer's bearer token (shown only this once).
+pub async fn register_issuer(
+    registry_url: &str,
+    operator_token: &str,
+    did: &str,
+    ods_code: &str,
+    name: &str,
+    types: &[&str],
+) -> Result<String> {
+    let body = json!({
+        "did": did,
+        "odsCode": ods_code,
+        "name": name,
+        "credentialTypes": types,
+        "reason": "registered by the test harness",
+    });
+    let response = reqwest::Client::new()
+        .post(format!("{}/issuers", registry_url.trim_end_matches('/')))
+        .bearer_auth(operator_token)
+        .json(&body)
+        .send()
+        .await?;
+    if response.status() != 201 {
+        bail!(
+            "registering {did}: {} {}",
+            response.status(),
+            response.text().await?
+        );
+    }
+    let body: Value = response.json().await?;
+    body["token"]
+        .as_str()
+        .map(str::to_owned)
+        .context("the registration answer has no token")
 }

@@ -438,6 +438,12 @@ async fn replaying_events_is_idempotent_and_order_is_enforced() {
         "{second:#}"
     );
     assert_eq!(second["summary"]["accepted"], 0);
+    assert!(second["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|l| l["result"] == "duplicate")
+        .all(|l| l["reason_code"] == "duplicate_event"));
     assert_eq!(
         get(&platform, format!("{rj1}/esr/events")).await,
         log_after_first,
@@ -446,6 +452,21 @@ async fn replaying_events_is_idempotent_and_order_is_enforced() {
     assert_eq!(
         get(&platform, format!("{rj1}/admin/people")).await,
         people_after_first
+    );
+
+    // One event delivered again on its own: reported as a duplicate, with what it did first.
+    let repeat = rj1_events
+        .iter()
+        .find(|e| e["event_id"] == "EVT-0004")
+        .unwrap();
+    let (status, problem) = post_event(&platform, &rj1, repeat).await;
+    assert_eq!(status, 409, "{problem:#}");
+    assert_eq!(problem["reason_code"], "duplicate_event");
+    assert_eq!(problem["applied"]["outcome"], "accepted");
+    assert_eq!(problem["applied"]["duplicate"], true);
+    assert_eq!(
+        get(&platform, format!("{rj1}/esr/events")).await,
+        log_after_first
     );
 
     // The same id with other content is a different event: refused.

@@ -5,7 +5,9 @@ use std::path::PathBuf;
 
 use credentials::CredentialKind;
 use serde_json::{json, Value};
-use tests::{digital_bazaar, our_contexts, Platform};
+use tests::{
+    digital_bazaar, our_contexts, register_issuer, sample_trust_name, Platform, OPERATOR_TOKEN,
+};
 
 use crate::journeys::{holder, presentation_of};
 
@@ -99,7 +101,30 @@ async fn a_credential_signed_by_digital_bazaar_verifies_here() {
         credential.is_object(),
         "Digital Bazaar refused to sign: {signed:#}"
     );
+    // Their did:key issuer is trusted only once the operator registers it, and only for
+    // the type it is registered for.
     let result = platform.verify_credential(credential).await.unwrap();
+    assert_eq!(result["verified"], false, "{result:#}");
+    assert_eq!(result["results"]["issuerTrusted"]["verified"], false);
+    register_issuer(
+        &platform.registry_url,
+        OPERATOR_TOKEN,
+        signed["did"].as_str().unwrap(),
+        "RTH",
+        &sample_trust_name("RTH"),
+        &["EmploymentCredential"],
+    )
+    .await
+    .unwrap();
+    // The registry's change feed tells the verifier to drop its cached trust list.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(1);
+    let result = loop {
+        let result = platform.verify_credential(credential).await.unwrap();
+        if result["verified"] == true || std::time::Instant::now() > deadline {
+            break result;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    };
     assert_eq!(result["verified"], true, "{result:#}");
 
     let mut tampered = credential.clone();

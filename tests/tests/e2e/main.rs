@@ -6,3 +6,4 @@ mod esr;
 mod interop;
 mod journeys;
 mod status;
+mod trust;
