@@ -310,6 +310,82 @@ fn sign_jcs(
     Ok(document)
 }
 
+/// A Data Integrity proof prepared for a key held elsewhere (a phone's keystore, a
+/// wallet's encrypted store): sign [`PreparedProof::data_to_sign`] with Ed25519, then
+/// [`PreparedProof::finish`]. The same bytes `sign_presentation` signs, so the result
+/// verifies the same way.
+pub struct PreparedProof {
+    document: Value,
+    proof: Map<String, Value>,
+    data_to_sign: Vec<u8>,
+}
+
+impl PreparedProof {
+    pub fn data_to_sign(&self) -> &[u8] {
+        &self.data_to_sign
+    }
+
+    /// The document with its proof, once the signer has signed.
+    pub fn finish(mut self, signature: &[u8; 64]) -> Value {
+        self.proof.insert(
+            "proofValue".into(),
+            multibase::encode(multibase::Base::Base58Btc, signature).into(),
+        );
+        self.document["proof"] = Value::Object(self.proof);
+        self.document
+    }
+}
+
+/// Prepares a presentation's proof (purpose `authentication`) for an external signer.
+pub async fn prepare_presentation_proof(
+    presentation: &Value,
+    verification_method: &str,
+    suite: Cryptosuite,
+    request: &ProofRequest,
+) -> Result<PreparedProof> {
+    let document = without_proof(presentation, Error::MalformedPresentation)?;
+    let mut proof = Map::new();
+    proof.insert("type".into(), "DataIntegrityProof".into());
+    proof.insert("cryptosuite".into(), suite.name().into());
+    proof.insert(
+        "created".into(),
+        xsd_date_time(&request.created.unwrap_or_else(Utc::now)).into(),
+    );
+    proof.insert("verificationMethod".into(), verification_method.into());
+    proof.insert("proofPurpose".into(), "authentication".into());
+    if let Some(challenge) = &request.challenge {
+        proof.insert("challenge".into(), challenge.clone().into());
+    }
+    if let Some(domain) = &request.domain {
+        proof.insert("domain".into(), domain.clone().into());
+    }
+    let context = document
+        .get("@context")
+        .cloned()
+        .ok_or_else(|| Error::MalformedPresentation("@context is required".into()))?;
+    let data_to_sign = match suite {
+        Cryptosuite::EddsaRdfc2022 => {
+            // The proof configuration takes the document's context (EdDSA §3.2.4) but the
+            // proof as published does not carry it.
+            let mut config = proof.clone();
+            config.insert("@context".into(), context);
+            let loader = pinned_loader()?;
+            let canonical_config = rdfc_canonical_nquads(&Value::Object(config), loader).await?;
+            let canonical_document = rdfc_canonical_nquads(&document, loader).await?;
+            rdfc_hash_data(&canonical_config, &canonical_document)
+        }
+        Cryptosuite::EddsaJcs2022 => {
+            proof.insert("@context".into(), context);
+            jcs_hash(&Value::Object(proof.clone()), &document)?
+        }
+    };
+    Ok(PreparedProof {
+        document,
+        proof,
+        data_to_sign,
+    })
+}
+
 /// RDFC-1.0 canonical N-Quads of a JSON-LD document, as `eddsa-rdfc-2022` hashes them.
 pub async fn rdfc_canonical_nquads(document: &Value, loader: &ContextLoader) -> Result<String> {
     use ssi::json_ld::syntax::Parse as _;

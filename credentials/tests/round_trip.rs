@@ -5,8 +5,9 @@ use std::path::PathBuf;
 
 use credentials::did::{did_web_document, ResolvedDids};
 use credentials::securing::{
-    sign_credential, sign_presentation, verify_credential, verify_presentation, Cryptosuite,
-    PresentationExpectations, ProofRequest, SigningIdentity, VerificationEnvironment,
+    prepare_presentation_proof, sign_credential, sign_presentation, verify_credential,
+    verify_presentation, Cryptosuite, PresentationExpectations, ProofRequest, SigningIdentity,
+    VerificationEnvironment,
 };
 use credentials::{CheckName, CredentialKind, FixedClock, Outcome, PinnedDidDocuments, Verdict};
 use serde_json::{json, Value};
@@ -336,4 +337,66 @@ async fn a_signed_status_list_credential_verifies() {
     other.set(12346, true).unwrap();
     flipped["credentialSubject"]["encodedList"] = other.encode().unwrap().into();
     assert!(failed(&verify(&flipped, &dids).await, CheckName::Proof));
+}
+
+#[tokio::test]
+async fn a_presentation_signed_by_an_external_key_verifies_in_both_suites() {
+    use ed25519_dalek::Signer as _;
+    let (issuer, did_document) = issuer();
+    let dids = snapshot(&[did_document]).await;
+    let key = ed25519_dalek::SigningKey::from_bytes(&[2u8; 32]);
+    let alice = holder();
+    let credential = sign_credential(
+        &example(CredentialKind::Employment, &alice),
+        &issuer,
+        Cryptosuite::EddsaRdfc2022,
+        &ProofRequest::default(),
+    )
+    .await
+    .unwrap();
+    let expected = PresentationExpectations {
+        challenge: Some("n-1".into()),
+        domain: Some("decentralized_identifier:did:web:verifier.example".into()),
+    };
+    let clock = now();
+    let env = VerificationEnvironment::new(&dids, &clock);
+    for suite in [Cryptosuite::EddsaRdfc2022, Cryptosuite::EddsaJcs2022] {
+        let unsigned = json!({
+            "@context": ["https://www.w3.org/ns/credentials/v2"],
+            "type": ["VerifiablePresentation"],
+            "holder": alice.did(),
+            "verifiableCredential": [credential.clone()],
+        });
+        let request = ProofRequest {
+            challenge: expected.challenge.clone(),
+            domain: expected.domain.clone(),
+            created: Some("2026-11-24T11:00:00Z".parse().unwrap()),
+        };
+        let prepared =
+            prepare_presentation_proof(&unsigned, alice.verification_method(), suite, &request)
+                .await
+                .unwrap();
+        let signature = key.sign(prepared.data_to_sign()).to_bytes();
+        let signed = prepared.finish(&signature);
+        let verdict = verify_presentation(&signed, &expected, &env).await.unwrap();
+        assert!(verdict.verified(), "{suite:?}: {verdict:#?}");
+        // The same bytes the in-process signer signs: Ed25519 is deterministic.
+        let internal = sign_presentation(&unsigned, &alice, suite, &request)
+            .await
+            .unwrap();
+        assert_eq!(
+            signed["proof"]["proofValue"], internal["proof"]["proofValue"],
+            "{suite:?}"
+        );
+
+        // A signature by another key over the same data does not verify.
+        let prepared =
+            prepare_presentation_proof(&unsigned, alice.verification_method(), suite, &request)
+                .await
+                .unwrap();
+        let other = ed25519_dalek::SigningKey::from_bytes(&[9u8; 32]);
+        let forged = prepared.finish(&other.sign(b"anything").to_bytes());
+        let verdict = verify_presentation(&forged, &expected, &env).await.unwrap();
+        assert!(!verdict.verified(), "{suite:?}");
+    }
 }
