@@ -371,7 +371,7 @@ impl CredentialSubject {
         }
     }
 
-    fn to_json(&self) -> Result<Value> {
+    pub(crate) fn to_json(&self) -> Result<Value> {
         let value = match self {
             CredentialSubject::CareIdentity(s) => serde_json::to_value(s),
             CredentialSubject::Employment(s) => serde_json::to_value(s),

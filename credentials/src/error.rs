@@ -24,6 +24,9 @@ pub enum Error {
     InvalidKey(String),
     #[error("signing failed: {0}")]
     Signing(String),
+    /// An SD-JWT that cannot be held or presented as asked (never carries claim values).
+    #[error("SD-JWT: {0}")]
+    SdJwt(String),
 }
 
 pub type Result<T> = std::result::Result<T, Error>;

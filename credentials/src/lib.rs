@@ -1,6 +1,6 @@
 //! The NHS Staff Passport credential core: the seven NHS credential types, their JSON-LD
 //! context and JSON Schemas, Data Integrity securing (`eddsa-rdfc-2022` through `ssi`, and
-//! `eddsa-jcs-2022`), verification verdicts, and DIDs.
+//! `eddsa-jcs-2022`), SD-JWT VC (`sd_jwt`, ADR 0005), verification verdicts, and DIDs.
 //!
 //! Architecture invariant: this crate does no I/O. DID documents reach it through the
 //! [`did::DidResolver`] trait (resolved into a snapshot before verification starts), time
@@ -14,6 +14,7 @@ pub mod clock;
 pub mod did;
 pub mod error;
 pub mod identifiers;
+pub mod sd_jwt;
 pub mod securing;
 pub mod status_list;
 pub mod trust_list;

@@ -118,6 +118,11 @@ impl SigningIdentity {
     pub fn public_key(&self) -> ed25519_dalek::VerifyingKey {
         self.secret.verifying_key()
     }
+
+    /// A raw Ed25519 signature (JWS signing for SD-JWT); the key itself stays here.
+    pub(crate) fn sign_bytes(&self, message: &[u8]) -> [u8; 64] {
+        self.secret.sign(message).to_bytes()
+    }
 }
 
 impl std::fmt::Debug for SigningIdentity {

@@ -13,6 +13,9 @@ pub enum CheckName {
     KeyResolution,
     /// The Data Integrity proof verifies.
     Proof,
+    /// SD-JWT: every disclosure is one the issuer signed a digest of, once, in a place that
+    /// fits it (RFC 9901 §7.1).
+    Disclosures,
     ValidFrom,
     ValidUntil,
     /// Bitstring Status List: not revoked, not suspended.

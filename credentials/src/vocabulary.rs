@@ -42,6 +42,20 @@ pub fn schema_document(kind: CredentialKind) -> &'static str {
     }
 }
 
+/// The SD-JWT VC type (`vct`) of a catalogue type: a stable https URL under our vocabulary
+/// origin, versioned like the schemas (ADR 0005). The same in every deployment.
+pub fn vct(kind: CredentialKind) -> String {
+    format!("{VOCABULARY_ORIGIN}/vct/{}/v1", kind.slug())
+}
+
+/// The catalogue type an SD-JWT VC's `vct` names, if it is one of ours (compared exactly:
+/// `vct` is case-sensitive).
+pub fn kind_of_vct(vct_value: &str) -> Option<CredentialKind> {
+    CredentialKind::ALL
+        .into_iter()
+        .find(|k| vct(*k) == vct_value)
+}
+
 /// The kind whose schema lives at this URL, if it is one of ours.
 pub fn kind_of_schema_url(url: &str) -> Option<CredentialKind> {
     CredentialKind::ALL

@@ -7,9 +7,10 @@ use serde_json::{json, Value};
 fn problem_type(name: CheckName) -> &'static str {
     match name {
         CheckName::Structure => "https://www.w3.org/TR/vc-data-model#PARSING_ERROR",
-        CheckName::KeyResolution | CheckName::Proof | CheckName::HolderBinding => {
-            "https://w3id.org/security#PROOF_VERIFICATION_ERROR"
-        }
+        CheckName::KeyResolution
+        | CheckName::Proof
+        | CheckName::Disclosures
+        | CheckName::HolderBinding => "https://w3id.org/security#PROOF_VERIFICATION_ERROR",
         CheckName::Challenge => "https://w3id.org/security#INVALID_CHALLENGE_ERROR",
         CheckName::Domain => "https://w3id.org/security#INVALID_DOMAIN_ERROR",
         CheckName::CredentialSchema | CheckName::TypeRules => {
@@ -29,6 +30,7 @@ fn title(name: CheckName) -> &'static str {
         CheckName::Structure => "The document is not well formed",
         CheckName::KeyResolution => "The signing key could not be accepted",
         CheckName::Proof => "The proof does not verify",
+        CheckName::Disclosures => "A disclosure was not signed by the issuer",
         CheckName::ValidFrom => "Not yet valid",
         CheckName::ValidUntil => "Expired",
         CheckName::CredentialSchema => "Does not match its schema",
