@@ -1,0 +1,340 @@
+//! The wallet a person holds: open it with a passphrase, accept offers, keep credentials,
+//! read the history.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use serde_json::{json, Value};
+
+use crate::error::{Result, WalletError};
+use crate::http::Http;
+use crate::keys::{sign_jwt, KeyHandle, KeyStore, SoftwareKeyStore};
+use crate::oid4vci::{
+    parse_offer_link, proof_claims, well_known_url, AuthorizationServerMetadata,
+    CredentialConfiguration, CredentialOffer, CredentialResponse, IssuerMetadata, NonceResponse,
+    OfferSource, TokenResponse, PRE_AUTHORIZED_GRANT,
+};
+use crate::store::{HistoryEntry, Store, StoredCredential};
+
+/// The formats the wallet takes.
+pub const LDP_VC: &str = "ldp_vc";
+pub const SD_JWT_VC: &str = "dc+sd-jwt";
+
+const HOLDER_KEY: &str = "holder-key";
+
+#[derive(Clone, Debug, Default)]
+pub struct WalletOptions {
+    /// Let the wallet talk plain HTTP to loopback addresses (development only).
+    pub allow_loopback_http: bool,
+}
+
+pub struct Wallet {
+    store: Arc<Store>,
+    keys: Arc<dyn KeyStore>,
+    http: Http,
+}
+
+impl Wallet {
+    /// Opens the wallet in `dir` (creating it), with its keys in the wallet's own store.
+    pub fn open(dir: &Path, passphrase: &str, options: WalletOptions) -> Result<Self> {
+        let store = Arc::new(Store::open(dir, passphrase)?);
+        let keys = Arc::new(SoftwareKeyStore::new(Arc::clone(&store)));
+        Self::with_key_store(store, keys, options)
+    }
+
+    /// Opens the wallet with keys held elsewhere (a phone's keystore).
+    pub fn with_key_store(
+        store: Arc<Store>,
+        keys: Arc<dyn KeyStore>,
+        options: WalletOptions,
+    ) -> Result<Self> {
+        Ok(Self {
+            store,
+            keys,
+            http: Http::new(options.allow_loopback_http)?,
+        })
+    }
+
+    /// The holder's long-lived key: its did:key is the subject of Data Integrity credentials.
+    pub fn holder_key(&self) -> Result<KeyHandle> {
+        let settings = self.store.settings();
+        if let Some(id) = self.store.get::<String>(settings, HOLDER_KEY)? {
+            return self.keys.key(&id);
+        }
+        let key = self.keys.create_key()?;
+        self.store.put(settings, HOLDER_KEY, &key.id)?;
+        Ok(key)
+    }
+
+    pub fn holder_did(&self) -> Result<String> {
+        self.holder_key()?.did()
+    }
+
+    pub fn credentials(&self) -> Result<Vec<StoredCredential>> {
+        self.store.credentials()
+    }
+
+    pub fn credential(&self, id: &str) -> Result<StoredCredential> {
+        self.store.credential(id)
+    }
+
+    pub fn history(&self) -> Result<Vec<HistoryEntry>> {
+        self.store.history()
+    }
+
+    /// Deletes a credential from this wallet (BR-25: its status at the issuer is unchanged).
+    pub fn delete_credential(&self, id: &str) -> Result<()> {
+        self.store.delete_credential(id)?;
+        self.store.record(&HistoryEntry::Deleted {
+            at: now(),
+            credential_id: id.to_owned(),
+        })
+    }
+
+    /// Reads an offer link and says what it offers and whether a PIN is needed, before the
+    /// holder agrees to anything.
+    pub async fn read_offer(&self, link: &str) -> Result<CredentialOffer> {
+        match parse_offer_link(link)? {
+            OfferSource::ByValue(offer) => Ok(offer),
+            OfferSource::ByReference(url) => self.http.get_json(&url).await,
+        }
+    }
+
+    /// Accepts an offer with the PIN given separately: every offered credential is fetched,
+    /// bound to the holder's keys, checked and stored.
+    pub async fn accept_offer(
+        &self,
+        link: &str,
+        pin: Option<&str>,
+    ) -> Result<Vec<StoredCredential>> {
+        let offer = self.read_offer(link).await?;
+        let grant =
+            offer
+                .grants
+                .pre_authorized_code
+                .clone()
+                .ok_or_else(|| WalletError::InvalidOffer {
+                    detail: "only the pre-authorized code flow is supported".into(),
+                })?;
+        let metadata: IssuerMetadata = self
+            .http
+            .get_json(&well_known_url(
+                &offer.credential_issuer,
+                "openid-credential-issuer",
+            )?)
+            .await?;
+        if metadata.credential_issuer != offer.credential_issuer {
+            return Err(WalletError::Protocol {
+                url: offer.credential_issuer.clone(),
+                detail: "the metadata names another credential issuer".into(),
+            });
+        }
+        let authorization_server = grant
+            .authorization_server
+            .clone()
+            .or_else(|| metadata.authorization_servers.first().cloned())
+            .unwrap_or_else(|| offer.credential_issuer.clone());
+        let server: AuthorizationServerMetadata = self
+            .http
+            .get_json(&well_known_url(
+                &authorization_server,
+                "oauth-authorization-server",
+            )?)
+            .await?;
+        if server.issuer != authorization_server {
+            return Err(WalletError::Protocol {
+                url: authorization_server,
+                detail: "the authorization server metadata names another issuer".into(),
+            });
+        }
+        let mut form = vec![
+            ("grant_type", PRE_AUTHORIZED_GRANT),
+            ("pre-authorized_code", grant.code.as_str()),
+        ];
+        match (&grant.tx_code, pin) {
+            (Some(_), Some(pin)) => form.push(("tx_code", pin)),
+            (Some(_), None) => {
+                return Err(WalletError::InvalidOffer {
+                    detail: "this offer needs the PIN you were given separately".into(),
+                })
+            }
+            // A PIN for an offer that asks none is not sent: §6.1 says send it iff asked.
+            (None, _) => {}
+        }
+        let token: TokenResponse = self.http.post_form(&server.token_endpoint, &form).await?;
+        if !token.token_type.eq_ignore_ascii_case("bearer") {
+            return Err(WalletError::Protocol {
+                url: server.token_endpoint,
+                detail: format!("token type {} is not supported", token.token_type),
+            });
+        }
+
+        let mut received = Vec::new();
+        for configuration_id in &offer.credential_configuration_ids {
+            let configuration = metadata
+                .credential_configurations_supported
+                .get(configuration_id)
+                .ok_or_else(|| WalletError::Protocol {
+                    url: metadata.credential_issuer.clone(),
+                    detail: format!("{configuration_id} is offered but not in the metadata"),
+                })?;
+            let stored = self
+                .fetch_credential(&metadata, configuration_id, configuration, &token)
+                .await?;
+            received.push(stored);
+        }
+        // Stored only once every offered credential has arrived and passed its checks.
+        for stored in &received {
+            self.store.put_credential(stored)?;
+            self.store.record(&HistoryEntry::Received {
+                at: stored.received_at.clone(),
+                credential_id: stored.id.clone(),
+                credential_issuer: stored.credential_issuer.clone(),
+                configuration_id: stored.configuration_id.clone(),
+            })?;
+        }
+        Ok(received)
+    }
+
+    async fn fetch_credential(
+        &self,
+        metadata: &IssuerMetadata,
+        configuration_id: &str,
+        configuration: &CredentialConfiguration,
+        token: &TokenResponse,
+    ) -> Result<StoredCredential> {
+        if !configuration.accepts_eddsa_jwt_proof() {
+            return Err(WalletError::Protocol {
+                url: metadata.credential_issuer.clone(),
+                detail: format!("{configuration_id} takes no EdDSA JWT proof"),
+            });
+        }
+        // Data Integrity credentials name the holder's did:key; an SD-JWT VC gets a key of
+        // its own, so that presentations of different credentials cannot be linked by key.
+        let (key, key_header) = match configuration.format.as_str() {
+            LDP_VC => {
+                let key = self.holder_key()?;
+                let kid = key.verification_method()?;
+                (key, json!({"kid": kid}))
+            }
+            SD_JWT_VC => {
+                let key = self.keys.create_key()?;
+                let jwk = key.jwk();
+                (key, json!({"jwk": jwk}))
+            }
+            other => {
+                return Err(WalletError::Protocol {
+                    url: metadata.credential_issuer.clone(),
+                    detail: format!("format {other} is not supported by this wallet"),
+                })
+            }
+        };
+        let nonce = match &metadata.nonce_endpoint {
+            Some(endpoint) => Some(
+                self.http
+                    .post_empty::<NonceResponse>(endpoint)
+                    .await?
+                    .c_nonce,
+            ),
+            None => None,
+        };
+        let mut header = json!({"typ": "openid4vci-proof+jwt", "alg": "EdDSA"});
+        if let (Some(header), Some(extra)) = (header.as_object_mut(), key_header.as_object()) {
+            header.extend(extra.clone());
+        }
+        let claims = proof_claims(
+            &metadata.credential_issuer,
+            nonce.as_deref(),
+            chrono::Utc::now().timestamp(),
+        );
+        let proof = sign_jwt(self.keys.as_ref(), &key.id, &header, &claims)?;
+        let request = json!({
+            "credential_configuration_id": configuration_id,
+            "proofs": {"jwt": [proof]},
+        });
+        let response: CredentialResponse = self
+            .http
+            .post_json(
+                &metadata.credential_endpoint,
+                &request,
+                Some(&token.access_token),
+            )
+            .await?;
+        if response.transaction_id.is_some() {
+            return Err(WalletError::Protocol {
+                url: metadata.credential_endpoint.clone(),
+                detail: "deferred issuance is not supported yet".into(),
+            });
+        }
+        let credential = response
+            .credentials
+            .into_iter()
+            .next()
+            .map(|c| c.credential)
+            .ok_or_else(|| WalletError::Protocol {
+                url: metadata.credential_endpoint.clone(),
+                detail: "the credential response has no credential".into(),
+            })?;
+        check_binding(&configuration.format, &credential, &key)?;
+        Ok(StoredCredential {
+            id: uuid::Uuid::new_v4().simple().to_string(),
+            format: configuration.format.clone(),
+            credential,
+            configuration_id: configuration_id.to_owned(),
+            credential_issuer: metadata.credential_issuer.clone(),
+            display: configuration.display(),
+            received_at: now(),
+            key_id: key.id,
+        })
+    }
+}
+
+/// A credential is kept only if it is bound to the key the wallet proved.
+fn check_binding(format: &str, credential: &Value, key: &KeyHandle) -> Result<()> {
+    let bad = |detail: String| WalletError::BadCredential { detail };
+    match format {
+        LDP_VC => {
+            let subject = credential
+                .pointer("/credentialSubject/id")
+                .and_then(Value::as_str)
+                .ok_or_else(|| bad("the credential has no subject id".into()))?;
+            if subject != key.did()? {
+                return Err(bad(format!(
+                    "the credential is bound to {subject}, not this wallet"
+                )));
+            }
+            if credential.get("proof").is_none() {
+                return Err(bad("the credential has no proof".into()));
+            }
+            Ok(())
+        }
+        SD_JWT_VC => {
+            let text = credential
+                .as_str()
+                .ok_or_else(|| bad("an SD-JWT VC must be a string".into()))?;
+            if !text.ends_with('~') {
+                return Err(bad(
+                    "an SD-JWT VC is issued without key binding and ends in ~".into(),
+                ));
+            }
+            let payload = text
+                .split('~')
+                .next()
+                .and_then(|jwt| jwt.split('.').nth(1))
+                .and_then(|p| URL_SAFE_NO_PAD.decode(p).ok())
+                .and_then(|bytes| serde_json::from_slice::<Value>(&bytes).ok())
+                .ok_or_else(|| bad("the issuer-signed JWT is unreadable".into()))?;
+            if payload.pointer("/cnf/jwk") != Some(&key.jwk()) {
+                return Err(bad("the SD-JWT VC is not bound to this wallet's key".into()));
+            }
+            Ok(())
+        }
+        other => Err(bad(format!("format {other} is not supported"))),
+    }
+}
+
+fn now() -> String {
+    credentials::catalogue::xsd_date_time(&chrono::Utc::now())
+}
