@@ -49,6 +49,7 @@ pub fn router(issuer: Arc<Issuer>, token: BearerToken) -> Router {
         .layer(DefaultBodyLimit::max(MAX_JSON_BODY));
     let protected = vc_api
         .merge(admin)
+        .merge(crate::api_oid4vci::admin_routes())
         .route_layer(middleware::from_fn_with_state(
             token,
             service_kit::auth::require_bearer,
@@ -58,6 +59,7 @@ pub fn router(issuer: Arc<Issuer>, token: BearerToken) -> Router {
         .route("/.well-known/did.json", get(did_document))
         .route(CONTEXT_PATH, get(context))
         .route("/schemas/{slug}/v1", get(schema))
+        .merge(crate::api_oid4vci::public_routes())
         .merge(protected)
         .fallback(not_found_fallback)
         .with_state(issuer)

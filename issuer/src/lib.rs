@@ -8,11 +8,15 @@
 //! answered.
 
 pub mod api;
+pub mod api_oid4vci;
 pub mod error;
 pub mod esr;
 pub mod events;
 pub mod issuance;
 pub mod lifecycle;
+pub mod offers;
+pub mod oid4vci;
+pub mod qr;
 pub mod rbac;
 pub mod service;
 pub mod settings;
@@ -58,7 +62,8 @@ pub fn build(settings: &IssuerSettings) -> Result<(Arc<Issuer>, Router)> {
     )?
     .with_import_policy(esr::ImportPolicy {
         synthetic_data_only: settings.synthetic_data_only,
-    });
+    })
+    .with_oid4vci_settings(oid4vci_settings(settings)?);
     match (&settings.registry_url, &settings.registry_token) {
         (Some(url), Some(token)) => {
             issuer =
@@ -74,4 +79,30 @@ pub fn build(settings: &IssuerSettings) -> Result<(Arc<Issuer>, Router)> {
     let issuer = Arc::new(issuer);
     let router = api::router(Arc::clone(&issuer), BearerToken::new(token));
     Ok((issuer, router))
+}
+
+fn oid4vci_settings(settings: &IssuerSettings) -> Result<offers::Oid4vciSettings> {
+    let seconds = |name: &str, value: u64| {
+        i64::try_from(value)
+            .ok()
+            .filter(|s| (1..=86_400 * 30).contains(s))
+            .map(chrono::Duration::seconds)
+            .ok_or_else(|| {
+                IssuerError::Settings(format!("{name} must be between 1 and 2592000 seconds"))
+            })
+    };
+    if !(1..=10).contains(&settings.offer_pin_attempts) {
+        return Err(IssuerError::Settings(
+            "offer_pin_attempts must be between 1 and 10".into(),
+        ));
+    }
+    Ok(offers::Oid4vciSettings {
+        offer_ttl: seconds("offer_ttl_seconds", settings.offer_ttl_seconds)?,
+        max_pin_attempts: settings.offer_pin_attempts,
+        access_token_ttl: seconds(
+            "access_token_ttl_seconds",
+            settings.access_token_ttl_seconds,
+        )?,
+        nonce_ttl: seconds("nonce_ttl_seconds", settings.nonce_ttl_seconds)?,
+    })
 }

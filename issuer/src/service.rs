@@ -39,6 +39,8 @@ pub struct Issuer {
     /// Lifecycle steps (ESR events, RA decisions) run one at a time, so that idempotency,
     /// per-person ordering and the ledger are decided against settled state.
     pub(crate) lifecycle: tokio::sync::Mutex<()>,
+    /// OpenID4VCI: endpoints, the MAC secret for PINs and nonces, lifetimes.
+    pub(crate) oid4vci: crate::offers::Oid4vci,
 }
 
 /// What the RA asks for when issuing a person's credentials.
@@ -110,6 +112,7 @@ impl Issuer {
         let key = ed25519_dalek::SigningKey::from_bytes(&seed);
         let did_document = did_web_document(&did, &key.verifying_key());
         let signer = SigningIdentity::new(key, format!("{did}#key-1"));
+        let oid4vci = crate::offers::Oid4vci::new(public_base_url, store.oid4vci_secret()?);
         let identity = IssuerIdentity {
             id: did,
             name: organisation.name.clone(),
@@ -125,6 +128,7 @@ impl Issuer {
             import_policy: ImportPolicy::default(),
             status: None,
             lifecycle: tokio::sync::Mutex::new(()),
+            oid4vci,
         })
     }
 

@@ -30,6 +30,14 @@ pub struct IssuerSettings {
     /// This issuer's bearer token at the registry.
     pub registry_token: Option<String>,
     pub tls: Option<TlsFiles>,
+    /// OpenID4VCI: how long a credential offer (its pre-authorized code and PIN) lasts.
+    pub offer_ttl_seconds: u64,
+    /// OpenID4VCI: wrong PINs allowed before an offer is locked.
+    pub offer_pin_attempts: u32,
+    /// OpenID4VCI: how long an access token from `/token` lasts.
+    pub access_token_ttl_seconds: u64,
+    /// OpenID4VCI: how long a `c_nonce` from `/nonce` lasts.
+    pub nonce_ttl_seconds: u64,
 }
 
 impl Default for IssuerSettings {
@@ -45,6 +53,10 @@ impl Default for IssuerSettings {
             registry_url: None,
             registry_token: None,
             tls: None,
+            offer_ttl_seconds: 900,
+            offer_pin_attempts: 3,
+            access_token_ttl_seconds: 600,
+            nonce_ttl_seconds: 300,
         }
     }
 }

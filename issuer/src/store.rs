@@ -3,9 +3,11 @@
 
 use std::path::Path;
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{IssuerError, Result};
+use crate::oid4vci::{token_digest, AccessTokenRecord, OfferRecord};
 
 /// What was issued: enough to audit and, later, to revoke. The credential itself is not
 /// kept (it belongs to the holder); its hash is.
@@ -151,6 +153,30 @@ pub trait IssuerStore: Send + Sync {
     fn person_clock(&self, person_id: &str) -> Result<Option<String>>;
     fn ra_request(&self, request_id: &str) -> Result<Option<RaRequest>>;
     fn ra_requests(&self) -> Result<Vec<RaRequest>>;
+    /// The secret OpenID4VCI PIN and nonce MACs are keyed with, generated on first use.
+    fn oid4vci_secret(&self) -> Result<[u8; 32]>;
+    /// Stores a new credential offer, findable by id and by its pre-authorized code.
+    fn put_offer(&self, offer: &OfferRecord) -> Result<()>;
+    fn offer(&self, offer_id: &str) -> Result<Option<OfferRecord>>;
+    fn offer_for_code(&self, pre_authorized_code: &str) -> Result<Option<OfferRecord>>;
+    /// A token request's outcome in one transaction: the offer as it now stands (a wrong
+    /// PIN counted, locked, or redeemed) and the access token it earned, if any.
+    fn record_redemption(
+        &self,
+        offer: &OfferRecord,
+        token: Option<(&str, &AccessTokenRecord)>,
+    ) -> Result<()>;
+    /// An access token's grant, by the token's SHA-256 (hex).
+    fn access_token(&self, digest: &str) -> Result<Option<AccessTokenRecord>>;
+    fn put_access_token(&self, digest: &str, token: &AccessTokenRecord) -> Result<()>;
+    /// Spends a `c_nonce`: true the first time, false ever after (it is remembered until
+    /// it expires, when the MAC refuses it anyway).
+    fn spend_nonce(
+        &self,
+        nonce: &str,
+        expires_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<bool>;
 }
 
 pub struct SledStore {
@@ -166,6 +192,14 @@ pub struct SledStore {
     person_clock: sled::Tree,
     /// `request_id` → [`RaRequest`].
     ra_requests: sled::Tree,
+    /// `offer_id` → [`OfferRecord`].
+    offers: sled::Tree,
+    /// SHA-256 of a pre-authorized code → `offer_id`.
+    offer_codes: sled::Tree,
+    /// SHA-256 of an access token → [`AccessTokenRecord`].
+    access_tokens: sled::Tree,
+    /// A spent `c_nonce` → its expiry (Unix seconds, big-endian).
+    spent_nonces: sled::Tree,
 }
 
 impl SledStore {
@@ -181,6 +215,10 @@ impl SledStore {
             events: tree("events")?,
             person_clock: tree("person_clock")?,
             ra_requests: tree("ra_requests")?,
+            offers: tree("offers")?,
+            offer_codes: tree("offer_codes")?,
+            access_tokens: tree("access_tokens")?,
+            spent_nonces: tree("spent_nonces")?,
             db,
         })
     }
@@ -196,6 +234,7 @@ fn store_error(e: impl std::fmt::Display) -> IssuerError {
 }
 
 const SIGNING_KEY: &[u8] = b"issuer-ed25519-seed";
+const OID4VCI_SECRET: &[u8] = b"oid4vci-mac-secret";
 
 impl IssuerStore for SledStore {
     fn put_people(&self, people: &[(String, serde_json::Value)]) -> Result<()> {
@@ -364,6 +403,110 @@ impl IssuerStore for SledStore {
         let mut requests: Vec<RaRequest> = decode_all(&self.ra_requests)?;
         requests.sort_by(|a, b| a.created_at.cmp(&b.created_at));
         Ok(requests)
+    }
+
+    fn oid4vci_secret(&self) -> Result<[u8; 32]> {
+        service_kit::store::load_or_create_seed(&self.db, &self.keys, OID4VCI_SECRET)
+            .map_err(IssuerError::Store)
+    }
+
+    fn put_offer(&self, offer: &OfferRecord) -> Result<()> {
+        use sled::transaction::{ConflictableTransactionError, TransactionError, Transactional};
+        let bytes = encode(offer)?;
+        let code = token_digest(&offer.pre_authorized_code);
+        let result: std::result::Result<(), TransactionError<()>> =
+            (&self.offers, &self.offer_codes).transaction(|(offers, codes)| {
+                offers.insert(offer.offer_id.as_bytes(), bytes.as_slice())?;
+                codes.insert(code.as_bytes(), offer.offer_id.as_bytes())?;
+                Ok::<_, ConflictableTransactionError<()>>(())
+            });
+        result.map_err(|e| IssuerError::Store(format!("{e:?}")))?;
+        self.flush()
+    }
+
+    fn offer(&self, offer_id: &str) -> Result<Option<OfferRecord>> {
+        decode_optional(self.offers.get(offer_id.as_bytes()).map_err(store_error)?)
+    }
+
+    fn offer_for_code(&self, pre_authorized_code: &str) -> Result<Option<OfferRecord>> {
+        let digest = token_digest(pre_authorized_code);
+        match self
+            .offer_codes
+            .get(digest.as_bytes())
+            .map_err(store_error)?
+        {
+            Some(offer_id) => decode_optional(self.offers.get(offer_id).map_err(store_error)?),
+            None => Ok(None),
+        }
+    }
+
+    fn record_redemption(
+        &self,
+        offer: &OfferRecord,
+        token: Option<(&str, &AccessTokenRecord)>,
+    ) -> Result<()> {
+        use sled::transaction::{ConflictableTransactionError, TransactionError, Transactional};
+        let bytes = encode(offer)?;
+        let token = match token {
+            Some((digest, record)) => Some((digest.to_owned(), encode(record)?)),
+            None => None,
+        };
+        let result: std::result::Result<(), TransactionError<()>> =
+            (&self.offers, &self.access_tokens).transaction(|(offers, tokens)| {
+                offers.insert(offer.offer_id.as_bytes(), bytes.as_slice())?;
+                if let Some((digest, record)) = &token {
+                    tokens.insert(digest.as_bytes(), record.as_slice())?;
+                }
+                Ok::<_, ConflictableTransactionError<()>>(())
+            });
+        result.map_err(|e| IssuerError::Store(format!("{e:?}")))?;
+        self.flush()
+    }
+
+    fn access_token(&self, digest: &str) -> Result<Option<AccessTokenRecord>> {
+        decode_optional(
+            self.access_tokens
+                .get(digest.as_bytes())
+                .map_err(store_error)?,
+        )
+    }
+
+    fn put_access_token(&self, digest: &str, token: &AccessTokenRecord) -> Result<()> {
+        self.access_tokens
+            .insert(digest.as_bytes(), encode(token)?)
+            .map_err(store_error)?;
+        self.flush()
+    }
+
+    fn spend_nonce(
+        &self,
+        nonce: &str,
+        expires_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        // Forget nonces past their expiry first: the MAC check refuses them by then, so
+        // the tree holds only the nonces of the last few minutes.
+        let now_seconds = now.timestamp();
+        for entry in self.spent_nonces.iter() {
+            let (key, value) = entry.map_err(store_error)?;
+            let expired = <[u8; 8]>::try_from(value.as_ref())
+                .map(|bytes| i64::from_be_bytes(bytes) <= now_seconds)
+                .unwrap_or(true);
+            if expired {
+                self.spent_nonces.remove(key).map_err(store_error)?;
+            }
+        }
+        let first_use = self
+            .spent_nonces
+            .compare_and_swap(
+                nonce.as_bytes(),
+                None as Option<&[u8]>,
+                Some(&expires_at.timestamp().to_be_bytes()[..]),
+            )
+            .map_err(store_error)?
+            .is_ok();
+        self.flush()?;
+        Ok(first_use)
     }
 }
 
