@@ -476,5 +476,94 @@ await check('status-list.mjs: malformed requests exit 2', () => {
   assert(run('status-list.mjs', 'not json').status === 2, 'not json');
 });
 
+// --- SD-JWT VC (sd-jwt-issue.mjs, sd-jwt-verify.mjs) ------------------------
+
+const SD_ISSUER_SEED = '33'.repeat(32);
+const SD_HOLDER_SEED = '44'.repeat(32);
+const SD_AUD = 'x509_san_dns:verifier.example';
+const holderJwk = ok('sd-jwt-issue.mjs', {op: 'keygen', seed: SD_HOLDER_SEED}).jwk;
+const issued = ok('sd-jwt-issue.mjs', {
+  op: 'issue', seed: SD_ISSUER_SEED, kid: 'https://js-issuer.example#k1',
+  payload: {
+    iss: 'https://js-issuer.example',
+    vct: 'https://staff-passport.nhs.uk/vct/role/v1',
+    iat: 1790000000, cnf: {jwk: holderJwk},
+    jobRole: {code: 'R8000', name: 'Clinical Practitioner Access Role'},
+    activities: [{code: 'B0264', name: 'a'}, {code: 'B0370', name: 'b'}]
+  },
+  disclosureFrame: {_sd: ['jobRole', 'activities'], activities: {_sd: [0, 1]},
+    _sd_decoy: 2}
+});
+const sdPresent = (frame, nonce = 'n-1') => ok('sd-jwt-issue.mjs', {
+  op: 'present', sdJwt: issued.sdJwt, presentationFrame: frame,
+  holderSeed: SD_HOLDER_SEED, aud: SD_AUD, nonce, iat: 1790000000
+}).presented;
+const sdVerify = (sdJwt, extra = {}) => ok('sd-jwt-verify.mjs',
+  {sdJwt, issuerJwk: issued.issuerJwk, nonce: 'n-1', aud: SD_AUD, ...extra});
+
+await check('sd-jwt: issued form is dc+sd-jwt, EdDSA, ends with ~', () => {
+  const header = JSON.parse(Buffer.from(issued.sdJwt.split('.')[0],
+    'base64url'));
+  assert(header.typ === 'dc+sd-jwt' && header.alg === 'EdDSA' &&
+    issued.sdJwt.endsWith('~'), JSON.stringify(header));
+  const r = ok('sd-jwt-verify.mjs',
+    {sdJwt: issued.sdJwt, issuerJwk: issued.issuerJwk});
+  assert(r.verified === true && r.kb === null, JSON.stringify(r));
+});
+
+await check('sd-jwt: a presentation of one activity verifies with KB', () => {
+  const r = sdVerify(sdPresent({activities: {1: true}}));
+  assert(r.verified === true, JSON.stringify(r));
+  assert(JSON.stringify(r.claims.activities) ===
+    JSON.stringify([{code: 'B0370', name: 'b'}]), JSON.stringify(r.claims));
+  assert(r.claims.jobRole === undefined && r.kb.aud === SD_AUD &&
+    typeof r.kb.sd_hash === 'string', JSON.stringify(r));
+});
+
+await check('sd-jwt: wrong nonce, wrong aud, missing KB are refused', () => {
+  const presented = sdPresent({jobRole: true});
+  let r = sdVerify(presented, {nonce: 'n-2'});
+  assert(r.verified === false && /Nonce/.test(r.error), JSON.stringify(r));
+  r = sdVerify(presented, {aud: 'x509_san_dns:other.example'});
+  assert(r.verified === false && /aud/.test(r.error), JSON.stringify(r));
+  r = sdVerify(issued.sdJwt);
+  assert(r.verified === false && /Key Binding JWT not exist/.test(r.error),
+    JSON.stringify(r));
+});
+
+await check('sd-jwt: a tampered disclosure or another issuer key fails', () => {
+  const presented = sdPresent({jobRole: true});
+  const parts = presented.split('~');
+  const [salt] = JSON.parse(Buffer.from(parts[1], 'base64url'));
+  parts[1] = Buffer.from(JSON.stringify([salt, 'jobRole', 'forged']))
+    .toString('base64url');
+  let r = sdVerify(parts.join('~'));
+  assert(r.verified === false, JSON.stringify(r));
+  const otherJwk = ok('sd-jwt-issue.mjs', {op: 'keygen', seed: SD_HOLDER_SEED})
+    .jwk;
+  r = sdVerify(presented, {issuerJwk: otherJwk});
+  assert(r.verified === false && /Signature/.test(r.error), JSON.stringify(r));
+});
+
+await check('sd-jwt scripts refuse malformed requests (exit 2)', () => {
+  for(const request of [
+    {op: 'frobnicate'}, {op: 'keygen', seed: 'xy'},
+    {op: 'issue', seed: SD_ISSUER_SEED, kid: 1, payload: {},
+      disclosureFrame: {}},
+    {op: 'present', sdJwt: issued.sdJwt}
+  ]) {
+    const r = run('sd-jwt-issue.mjs', request);
+    assert(r.status === 2, `${JSON.stringify(request)}: ${r.status}`);
+  }
+  for(const request of [
+    {sdJwt: 1, issuerJwk: issued.issuerJwk},
+    {sdJwt: 'x~', issuerJwk: {...issued.issuerJwk, d: 'secret'}},
+    {sdJwt: 'x~', issuerJwk: issued.issuerJwk, nonce: 'n'}
+  ]) {
+    const r = run('sd-jwt-verify.mjs', request);
+    assert(r.status === 2, `${JSON.stringify(request)}: ${r.status}`);
+  }
+});
+
 console.log(`${passed} passed, ${failed} failed`);
 process.exitCode = failed === 0 ? 0 : 1;
