@@ -56,6 +56,39 @@ pub fn kind_of_vct(vct_value: &str) -> Option<CredentialKind> {
         .find(|k| vct(*k) == vct_value)
 }
 
+/// Our vocabulary's namespace: the context maps every term of ours into it.
+pub const VOCABULARY_NAMESPACE: &str = "https://staff-passport.nhs.uk/vocab#";
+/// `VerifiableCredential` expanded by the VC v2 context.
+pub const VERIFIABLE_CREDENTIAL_IRI: &str =
+    "https://www.w3.org/2018/credentials#VerifiableCredential";
+
+/// A catalogue type fully expanded, as OpenID4VP's DCQL `type_values` name types for
+/// `ldp_vc` (B.1.1): e.g. `https://staff-passport.nhs.uk/vocab#EmploymentCredential`.
+pub fn type_iri(kind: CredentialKind) -> String {
+    format!("{VOCABULARY_NAMESPACE}{}", kind.type_name())
+}
+
+/// The expanded IRIs of a credential's `type` terms, as far as our pinned contexts define
+/// them; an undefined term stays as it is (as DCQL B.1.1 says).
+pub fn expanded_types(credential: &serde_json::Value) -> Vec<String> {
+    let terms: Vec<&str> = match credential.get("type") {
+        Some(serde_json::Value::String(t)) => vec![t.as_str()],
+        Some(serde_json::Value::Array(types)) => {
+            types.iter().filter_map(serde_json::Value::as_str).collect()
+        }
+        _ => Vec::new(),
+    };
+    terms
+        .into_iter()
+        .map(|term| match term {
+            "VerifiableCredential" => VERIFIABLE_CREDENTIAL_IRI.to_owned(),
+            other => CredentialKind::from_type_name(other)
+                .map(type_iri)
+                .unwrap_or_else(|| other.to_owned()),
+        })
+        .collect()
+}
+
 /// The kind whose schema lives at this URL, if it is one of ours.
 pub fn kind_of_schema_url(url: &str) -> Option<CredentialKind> {
     CredentialKind::ALL
@@ -81,4 +114,30 @@ pub fn pinned_contexts() -> HashMap<String, String> {
         ),
         (CONTEXT_URL.to_owned(), CONTEXT_DOCUMENT.to_owned()),
     ])
+}
+
+#[cfg(test)]
+mod type_tests {
+    use super::*;
+
+    #[test]
+    fn type_iris_follow_the_context() {
+        let context: serde_json::Value = serde_json::from_str(CONTEXT_DOCUMENT).unwrap();
+        let namespace = context["@context"]["nhssp"].as_str().unwrap();
+        assert_eq!(namespace, VOCABULARY_NAMESPACE);
+        for kind in CredentialKind::ALL {
+            let compact = context["@context"][kind.type_name()].as_str().unwrap();
+            assert_eq!(compact.replacen("nhssp:", namespace, 1), type_iri(kind));
+        }
+        let credential =
+            serde_json::json!({"type": ["VerifiableCredential", "RoleCredential", "Other"]});
+        assert_eq!(
+            expanded_types(&credential),
+            [
+                VERIFIABLE_CREDENTIAL_IRI.to_owned(),
+                type_iri(CredentialKind::Role),
+                "Other".to_owned()
+            ]
+        );
+    }
 }
