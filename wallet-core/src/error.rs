@@ -24,6 +24,12 @@ pub enum WalletError {
     InsecureUrl { url: String },
     #[error("the received credential is not acceptable: {detail}")]
     BadCredential { detail: String },
+    #[error("not a presentation request we can act on: {detail}")]
+    InvalidRequest { detail: String },
+    #[error("the wallet holds nothing that answers: {missing}")]
+    CannotAnswer { missing: String },
+    #[error("the request is not signed by the verifier it names: {detail}")]
+    UntrustedVerifier { detail: String },
     #[error("no credential {id} in the wallet")]
     UnknownCredential { id: String },
 }

@@ -49,6 +49,36 @@ impl Http {
         }
     }
 
+    /// Whether this http:// URL is one the settings allow (loopback, when enabled).
+    pub fn allows_loopback(&self, url: &str) -> bool {
+        url.starts_with("http://") && self.check(url).is_ok()
+    }
+
+    /// A text body (a request object is a JWT, not JSON).
+    pub async fn get_text(&self, url: &str) -> Result<String> {
+        self.check(url)?;
+        let response = self
+            .client
+            .get(url)
+            .send()
+            .await
+            .map_err(|e| network(url, e))?;
+        let status = response.status();
+        let text = response.text().await.map_err(|e| network(url, e))?;
+        if !status.is_success() {
+            return Err(WalletError::Refused {
+                error: format!("HTTP {status}"),
+                description: serde_json::from_str::<Value>(&text).ok().and_then(|v| {
+                    v.get("error_description")
+                        .or_else(|| v.get("detail"))
+                        .and_then(Value::as_str)
+                        .map(str::to_owned)
+                }),
+            });
+        }
+        Ok(text)
+    }
+
     pub async fn get_json<T: DeserializeOwned>(&self, url: &str) -> Result<T> {
         self.check(url)?;
         let response = self

@@ -11,6 +11,8 @@ pub mod error;
 pub mod http;
 pub mod keys;
 pub mod oid4vci;
+pub mod oid4vp;
+pub mod presenting;
 pub mod store;
 pub mod vault;
 pub mod wallet;

@@ -57,6 +57,18 @@ impl Wallet {
         })
     }
 
+    pub(crate) fn http(&self) -> &Http {
+        &self.http
+    }
+
+    pub(crate) fn key_store(&self) -> &dyn KeyStore {
+        self.keys.as_ref()
+    }
+
+    pub(crate) fn store(&self) -> &Store {
+        &self.store
+    }
+
     /// The holder's long-lived key: its did:key is the subject of Data Integrity credentials.
     pub fn holder_key(&self) -> Result<KeyHandle> {
         let settings = self.store.settings();
