@@ -53,6 +53,7 @@ fn sd_jwt(id: &str, kind: CredentialKind) -> StoredCredential {
         &issuer,
         Some(&Jwk::ed25519(&holder.verifying_key())),
         None,
+        chrono::Utc::now(),
     )
     .unwrap();
     StoredCredential {
