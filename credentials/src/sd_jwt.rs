@@ -561,12 +561,23 @@ pub struct TokenStatusLists {
 /// Issues a catalogue credential as an SD-JWT VC (`typ` dc+sd-jwt, EdDSA, `kid` = the
 /// issuer's verification method), every subject claim selectively disclosable per
 /// [`disclosure_policy`], bound to `holder_jwk` when given (`cnf`), with `status` when
-/// given. Returns `<issuer-JWT>~<disclosure>~…~`.
+/// given, issued now (`iat`). Returns `<issuer-JWT>~<disclosure>~…~`.
 pub fn issue_sd_jwt_vc(
     unsigned: &UnsignedCredential,
     signer: &SigningIdentity,
     holder_jwk: Option<&Jwk>,
     status: Option<&StatusListReference>,
+) -> Result<String> {
+    issue_sd_jwt_vc_at(unsigned, signer, holder_jwk, status, Utc::now())
+}
+
+/// [`issue_sd_jwt_vc`] with `iat` from the caller's clock.
+pub fn issue_sd_jwt_vc_at(
+    unsigned: &UnsignedCredential,
+    signer: &SigningIdentity,
+    holder_jwk: Option<&Jwk>,
+    status: Option<&StatusListReference>,
+    issued_at: DateTime<Utc>,
 ) -> Result<String> {
     let kind = unsigned.kind();
     let subject = unsigned.subject.to_json()?;
@@ -606,7 +617,7 @@ pub fn issue_sd_jwt_vc(
 
     let mut payload = Map::new();
     payload.insert("iss".into(), issuer_url_of_did_web(signer.did())?.into());
-    payload.insert("iat".into(), Utc::now().timestamp().into());
+    payload.insert("iat".into(), issued_at.timestamp().into());
     payload.insert("nbf".into(), unsigned.valid_from.timestamp().into());
     if let Some(until) = unsigned.valid_until {
         payload.insert("exp".into(), until.timestamp().into());

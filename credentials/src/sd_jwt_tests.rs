@@ -53,7 +53,14 @@ fn holder_jwk() -> Jwk {
 }
 
 fn issue(kind: CredentialKind) -> String {
-    issue_sd_jwt_vc(&unsigned(kind), &issuer(), Some(&holder_jwk()), None).unwrap()
+    issue_sd_jwt_vc_at(
+        &unsigned(kind),
+        &issuer(),
+        Some(&holder_jwk()),
+        None,
+        now() - Duration::hours(1),
+    )
+    .unwrap()
 }
 
 fn keys() -> IssuerKeys {
@@ -232,7 +239,7 @@ fn the_issuer_jwt_has_the_sd_jwt_vc_header_and_plain_claims_and_hides_the_subjec
     );
     assert_eq!(payload["nbf"], 1_795_510_800);
     assert_eq!(payload["exp"], 1_827_046_800);
-    assert!(payload["iat"].is_i64());
+    assert_eq!(payload["iat"], now().timestamp() - 3600);
     assert_eq!(payload["cnf"]["jwk"], holder_jwk().to_json());
     assert_eq!(payload["_sd_alg"], "sha-256");
     // Six subject claims (with sub and middleNames) and two decoys.
@@ -746,11 +753,12 @@ fn a_missing_stale_or_mistyped_key_binding_is_refused() {
 
 #[test]
 fn a_credential_without_cnf_cannot_be_key_bound() {
-    let sd_jwt = issue_sd_jwt_vc(
+    let sd_jwt = issue_sd_jwt_vc_at(
         &unsigned(CredentialKind::CareIdentity),
         &issuer(),
         None,
         None,
+        now(),
     )
     .unwrap();
     assert!(present(&sd_jwt, &[], &holder(), AUD, NONCE, now()).is_err());
@@ -839,11 +847,12 @@ fn a_revoked_or_suspended_credential_is_refused_and_an_unread_list_is_inconclusi
         lists: HashMap::from([(uri.to_owned(), Ok(list))]),
     };
     let check = |idx: u64, lists: &TokenStatusLists| {
-        let sd_jwt = issue_sd_jwt_vc(
+        let sd_jwt = issue_sd_jwt_vc_at(
             &unsigned(CredentialKind::Role),
             &issuer(),
             Some(&holder_jwk()),
             Some(&reference(idx)),
+            now(),
         )
         .unwrap();
         verify_sd_jwt_vc(
