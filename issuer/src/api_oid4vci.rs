@@ -36,6 +36,7 @@ pub fn public_routes() -> Router<Arc<Issuer>> {
             "/.well-known/oauth-authorization-server",
             get(authorization_server_metadata),
         )
+        .route("/.well-known/jwt-vc-issuer", get(jwt_vc_issuer_metadata))
         .route("/offers/{offer_id}", get(offer_document))
         .route("/token", post(token))
         .route("/nonce", post(nonce))
@@ -86,6 +87,12 @@ async fn credential_issuer_metadata(State(issuer): State<Arc<Issuer>>) -> Json<V
 
 async fn authorization_server_metadata(State(issuer): State<Arc<Issuer>>) -> Json<Value> {
     Json(issuer.authorization_server_metadata())
+}
+
+async fn jwt_vc_issuer_metadata(
+    State(issuer): State<Arc<Issuer>>,
+) -> Result<Json<Value>, ApiError> {
+    Ok(Json(issuer.jwt_vc_issuer_metadata()?))
 }
 
 /// §4.1.3: the offer by reference, plain `application/json`.

@@ -435,7 +435,13 @@ impl Issuer {
             else {
                 continue;
             };
-            let carries_status = entry.credential.get("credentialStatus").is_some();
+            // A Data Integrity credential lists its entries; an SD-JWT VC names one in `status`.
+            let carries_status = entry.credential.get("credentialStatus").is_some()
+                || entry
+                    .credential
+                    .as_str()
+                    .and_then(credentials::sd_jwt::SdJwtVcVerdict::status_reference_of)
+                    .is_some();
             match (&self.status, carries_status) {
                 (Some(registry), true) => {
                     registry

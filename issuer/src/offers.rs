@@ -18,17 +18,26 @@ use serde_json::{json, Value};
 
 use crate::error::{IssuerError, Result};
 use crate::esr::EsrPerson;
-use crate::issuance::credentials_for;
+use crate::issuance::{assignment_of, credentials_for};
 use crate::oid4vci::{
     authorization_server_metadata, authorize, check_nonce, configuration_id, issuer_metadata,
     mint_nonce, new_offer, offer_json, offer_uri_by_reference, offer_uri_by_value,
     parse_credential_request, parse_token_request, redeem, token_digest, verify_proof_jwt,
     AccessTokenRecord, Endpoints, Format, FormatProfile, OAuthError, OfferKey, OfferRecord,
-    OfferSecrets, OfferState, OfferTerms,
+    OfferSecrets, OfferState, OfferTerms, ProvenKey,
 };
 use crate::qr;
 use crate::service::Issuer;
-use crate::store::Commit;
+use crate::service::SignedForPerson;
+use crate::store::{Commit, CredentialState, IssuanceRecord, LedgerEntry};
+use credentials::sd_jwt::{issue_sd_jwt_vc, Jwk, StatusListReference};
+use credentials::status_list::{StatusEntry, StatusPurpose};
+use credentials::UnsignedCredential;
+use sha2::{Digest, Sha256};
+
+/// Stands in for the wallet's key when an offer works out what the record supports; it
+/// never reaches a credential.
+const OFFER_PLACEHOLDER_HOLDER: &str = "did:key:z6MkOfferPlaceholder";
 
 /// Lifetimes and limits of the pre-authorized flow.
 #[derive(Clone, Debug)]
@@ -123,7 +132,7 @@ impl Issuer {
 
     /// The formats this issuer offers.
     pub fn oid4vci_formats(&self) -> Vec<Format> {
-        vec![Format::LdpVc]
+        vec![Format::LdpVc, Format::DcSdJwt]
     }
 
     fn format_profiles(&self) -> Vec<FormatProfile> {
@@ -131,7 +140,7 @@ impl Issuer {
             .into_iter()
             .map(|format| FormatProfile {
                 format,
-                vct: |kind| kind.type_name().to_owned(),
+                vct: credentials::vocabulary::vct,
             })
             .collect()
     }
@@ -183,7 +192,10 @@ impl Issuer {
             ));
         }
         let supported: Vec<CredentialKind> = {
-            let unsigned = credentials_for(&person, &self.issuance_context(None))?;
+            // The wallet's key is known only when it asks; some types need one (a remote
+            // signing credential certifies it), so ask as if a key were there.
+            let as_if_bound = Some(OFFER_PLACEHOLDER_HOLDER.to_owned());
+            let unsigned = credentials_for(&person, &self.issuance_context(as_if_bound))?;
             CredentialKind::ALL
                 .into_iter()
                 .filter(|kind| unsigned.iter().any(|c| c.kind() == *kind))
@@ -472,11 +484,18 @@ impl Issuer {
                 signed.credentials
             }
             Format::DcSdJwt => {
-                return Err(OAuthError::new(
-                    400,
-                    "unknown_credential_configuration",
-                    "dc+sd-jwt is not issued here yet",
-                ))
+                let signed = self
+                    .sign_sd_jwt_for_person(&person, unsigned, &proven, &grant.offer_id)
+                    .await
+                    .map_err(server_error)?;
+                self.store
+                    .commit(&Commit {
+                        ledger: signed.ledger,
+                        issuances: signed.records,
+                        ..Commit::default()
+                    })
+                    .map_err(server_error)?;
+                signed.credentials
             }
         };
         // After the commit: should this write be lost, the wallet got no answer either,
@@ -498,6 +517,78 @@ impl Issuer {
                 .collect::<Vec<_>>(),
         }))
     }
+}
+
+impl Issuer {
+    /// SD-JWT VCs bound to the proven key (`cnf.jwk`), each with registry status entries
+    /// allocated under its credential id like any other credential, so the ESR lifecycle
+    /// revokes it at the registry; its `status` claim names the revocation entry.
+    async fn sign_sd_jwt_for_person(
+        &self,
+        person: &EsrPerson,
+        unsigned: Vec<UnsignedCredential>,
+        proven: &ProvenKey,
+        offer_id: &str,
+    ) -> Result<SignedForPerson> {
+        let holder_jwk = Jwk::ed25519(&proven.key);
+        let issued_at = xsd_date_time(&self.clock.now());
+        let mut signed_for = SignedForPerson::default();
+        for credential in unsigned {
+            let status = match &self.status {
+                Some(registry) => revocation_reference(&registry.allocate(&credential.id).await?),
+                None => None,
+            };
+            let sd_jwt = issue_sd_jwt_vc(
+                &credential,
+                self.signer(),
+                Some(&holder_jwk),
+                status.as_ref(),
+            )?;
+            let kind = credential.kind();
+            signed_for.records.push(IssuanceRecord {
+                credential_id: credential.id.clone(),
+                credential_type: kind.type_name().to_owned(),
+                subject: Some(credential.subject.care_identity_uuid().to_string()),
+                holder: Some(proven.did.clone()),
+                person_id: Some(person.person_id.clone()),
+                issued_at: issued_at.clone(),
+                cryptosuite: Format::DcSdJwt.name().to_owned(),
+                sha256: hex::encode(Sha256::digest(sd_jwt.as_bytes())),
+            });
+            signed_for.ledger.push(LedgerEntry {
+                credential_id: credential.id.clone(),
+                credential_type: kind.type_name().to_owned(),
+                person_id: person.person_id.clone(),
+                assignment_number: assignment_of(
+                    &credential.subject,
+                    person,
+                    &self.organisation.ods_code,
+                ),
+                holder: Some(proven.did.clone()),
+                issued_at: issued_at.clone(),
+                issued_for: Some(format!("oid4vci-offer:{offer_id}")),
+                state: CredentialState::Active,
+                history: Vec::new(),
+                credential: Value::String(sd_jwt.clone()),
+            });
+            signed_for.credentials.push(Value::String(sd_jwt));
+        }
+        Ok(signed_for)
+    }
+}
+
+/// The revocation entry the registry allocated, as an SD-JWT VC `status` reference: the
+/// same list URL and index, which the registry can serve as a Token Status List too.
+/// (Suspension has its own list and index, which one `status_list` cannot name.)
+fn revocation_reference(entries: &[Value]) -> Option<StatusListReference> {
+    entries
+        .iter()
+        .filter_map(|entry| StatusEntry::from_json(entry).ok())
+        .find(|entry| entry.purpose == StatusPurpose::Revocation)
+        .map(|entry| StatusListReference {
+            idx: entry.index as u64,
+            uri: entry.list_credential,
+        })
 }
 
 /// `Authorization: Bearer <token>` (RFC 6750 §2.1; the scheme is case-insensitive).

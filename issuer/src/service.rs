@@ -148,6 +148,17 @@ impl Issuer {
         &self.identity.id
     }
 
+    /// The issuer's signing identity, for the securing functions of `credentials` (the
+    /// key inside never leaves it).
+    pub(crate) fn signer(&self) -> &SigningIdentity {
+        &self.signer
+    }
+
+    /// JWT VC Issuer Metadata (SD-JWT VC §3): the key that signs this issuer's SD-JWT VCs.
+    pub fn jwt_vc_issuer_metadata(&self) -> Result<Value> {
+        Ok(credentials::sd_jwt::jwt_vc_issuer_metadata(&self.signer)?)
+    }
+
     pub fn did_document(&self) -> &Value {
         &self.did_document
     }

@@ -102,6 +102,16 @@ impl Platform {
         extra_hosts: Vec<String>,
         adjust_verifier: impl FnOnce(&mut VerifierSettings),
     ) -> Result<Self> {
+        Self::start_configured(extra_hosts, |_| {}, adjust_verifier).await
+    }
+
+    /// As [`Platform::start_with`], with the issuer's settings adjusted too (e.g. short
+    /// offer and access token lifetimes).
+    pub async fn start_configured(
+        extra_hosts: Vec<String>,
+        adjust_issuer: impl FnOnce(&mut IssuerSettings),
+        adjust_verifier: impl FnOnce(&mut VerifierSettings),
+    ) -> Result<Self> {
         let data = tempfile::tempdir()?;
         let issuer_listener = Listener::bind(SocketAddr::from(([127, 0, 0, 1], 0)), None)?;
         let verifier_listener = Listener::bind(SocketAddr::from(([127, 0, 0, 1], 0)), None)?;
@@ -142,10 +152,11 @@ impl Platform {
             &types,
         )
         .await?;
-        let issuer_settings = IssuerSettings {
+        let mut issuer_settings = IssuerSettings {
             registry_token: Some(issuer_registry_token.clone()),
             ..issuer_settings
         };
+        adjust_issuer(&mut issuer_settings);
         let (issuer, issuer_router) = issuer::build(&issuer_settings)?;
         let mut verifier_settings = VerifierSettings {
             listen: verifier_address,

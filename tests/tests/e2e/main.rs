@@ -5,5 +5,6 @@ mod bad_input;
 mod esr;
 mod interop;
 mod journeys;
+mod oid4vci;
 mod status;
 mod trust;
