@@ -2,8 +2,11 @@
 
 use std::sync::Arc;
 
-use axum::extract::{DefaultBodyLimit, State};
-use axum::http::StatusCode;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, FromRequestParts, Path, State};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
@@ -12,6 +15,8 @@ use service_kit::json::MAX_DOCUMENT_BODY;
 use service_kit::problem::not_found_fallback;
 use service_kit::{ApiError, JsonBody, ProblemKind};
 
+use crate::oid4vp::{ResponseError, REQUEST_OBJECT_MEDIA_TYPE};
+use crate::presentations::{Oid4vp, QrImage, RequestError};
 use crate::service::Verifier;
 use crate::vc_api::{verify_credential_response, verify_presentation_response};
 
@@ -21,6 +26,16 @@ pub fn router(verifier: Arc<Verifier>) -> Router {
         .route("/credentials/verify", post(verify_credential))
         .route("/presentations/verify", post(verify_presentation))
         .route("/challenges", post(new_challenge))
+        // OpenID4VP: public for wallets...
+        .route("/.well-known/did.json", get(did_document))
+        .route("/request-objects/{id}", get(request_object))
+        .route("/responses/{id}", post(wallet_response))
+        // ...and for onboarding officers, with their bearer token.
+        .route("/presentation-templates", get(list_templates))
+        .route("/presentation-requests", post(start_request))
+        .route("/presentation-requests/{id}", get(read_request))
+        .route("/presentation-requests/{id}/qr.png", get(request_qr_png))
+        .route("/presentation-requests/{id}/qr.svg", get(request_qr_svg))
         .layer(DefaultBodyLimit::max(MAX_DOCUMENT_BODY))
         .fallback(not_found_fallback)
         .with_state(verifier)
@@ -119,4 +134,180 @@ async fn new_challenge(State(verifier): State<Arc<Verifier>>) -> (StatusCode, Js
         StatusCode::CREATED,
         Json(json!({"challenge": verifier.new_challenge(), "domain": verifier.default_domain()})),
     )
+}
+
+// ---------------------------------------------------------------------------------------
+// OpenID4VP
+
+fn oid4vp(verifier: &Verifier) -> Result<&Oid4vp, ApiError> {
+    verifier.oid4vp().ok_or_else(|| {
+        ApiError::not_found("OpenID4VP is not enabled on this verifier (it has no data_dir)")
+    })
+}
+
+impl From<RequestError> for ApiError {
+    fn from(error: RequestError) -> Self {
+        match error {
+            RequestError::NotFound(why) => ApiError::not_found(why),
+            RequestError::Malformed(why) => ApiError::malformed(why),
+            RequestError::Internal(why) => ApiError::internal(why),
+        }
+    }
+}
+
+/// An onboarding officer: the request carries the officer bearer token. 401 without it or
+/// with another; 403 when no officer token is configured (nobody may use these endpoints).
+struct Officer;
+
+impl FromRequestParts<Arc<Verifier>> for Officer {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        verifier: &Arc<Verifier>,
+    ) -> Result<Self, ApiError> {
+        let oid = oid4vp(verifier)?;
+        let Some(token) = oid.officer_token() else {
+            return Err(ApiError::new(
+                ProblemKind::Forbidden,
+                "officer endpoints are disabled: no officer_token is configured",
+            ));
+        };
+        let presented = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split_once(' '))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, token)| token.trim());
+        match presented {
+            None => Err(ApiError::new(
+                ProblemKind::Unauthorized,
+                "send an Authorization: Bearer token",
+            )),
+            Some(presented) if token.matches(presented) => Ok(Officer),
+            Some(_) => Err(ApiError::new(
+                ProblemKind::Unauthorized,
+                "the bearer token is not valid",
+            )),
+        }
+    }
+}
+
+async fn did_document(State(verifier): State<Arc<Verifier>>) -> Result<Response, ApiError> {
+    let document = oid4vp(&verifier)?.did_document();
+    Ok((
+        [(header::CONTENT_TYPE, "application/did+json")],
+        document.to_string(),
+    )
+        .into_response())
+}
+
+async fn list_templates(
+    State(verifier): State<Arc<Verifier>>,
+    _officer: Officer,
+) -> Result<Json<Value>, ApiError> {
+    let templates = oid4vp(&verifier)?.templates();
+    Ok(Json(json!({ "templates": templates })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StartRequest {
+    template: String,
+}
+
+async fn start_request(
+    State(verifier): State<Arc<Verifier>>,
+    _officer: Officer,
+    JsonBody(request): JsonBody<StartRequest>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let oid = oid4vp(&verifier)?;
+    let created = verifier.create_presentation_request(oid, &request.template)?;
+    Ok((StatusCode::CREATED, Json(created)))
+}
+
+async fn read_request(
+    State(verifier): State<Arc<Verifier>>,
+    _officer: Officer,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let view = verifier.presentation_request_view(oid4vp(&verifier)?, &id)?;
+    // Results hold personal data: no cache on the way may keep them.
+    Ok(([(header::CACHE_CONTROL, "no-store")], Json(view)).into_response())
+}
+
+async fn request_qr_png(
+    State(verifier): State<Arc<Verifier>>,
+    _officer: Officer,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let png = verifier.request_qr(oid4vp(&verifier)?, &id, QrImage::Png)?;
+    Ok(([(header::CONTENT_TYPE, "image/png")], png).into_response())
+}
+
+async fn request_qr_svg(
+    State(verifier): State<Arc<Verifier>>,
+    _officer: Officer,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let svg = verifier.request_qr(oid4vp(&verifier)?, &id, QrImage::Svg)?;
+    Ok(([(header::CONTENT_TYPE, "image/svg+xml")], svg).into_response())
+}
+
+async fn request_object(
+    State(verifier): State<Arc<Verifier>>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let jwt = verifier.request_object(oid4vp(&verifier)?, &id)?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, REQUEST_OBJECT_MEDIA_TYPE),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        jwt,
+    )
+        .into_response())
+}
+
+/// The response endpoint speaks OAuth (§8.2): `application/json` always, `{}` when the
+/// answer was accepted, `{error, error_description}` when it was not.
+fn oauth_answer(result: Result<Value, ResponseError>) -> Response {
+    let (status, body) = match result {
+        Ok(body) => (StatusCode::OK, body),
+        Err(error) => (
+            StatusCode::from_u16(error.status).unwrap_or(StatusCode::BAD_REQUEST),
+            error.body(),
+        ),
+    };
+    (status, [(header::CACHE_CONTROL, "no-store")], Json(body)).into_response()
+}
+
+async fn wallet_response(
+    State(verifier): State<Arc<Verifier>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let Some(oid) = verifier.oid4vp() else {
+        return oauth_answer(Err(ResponseError {
+            status: 404,
+            error: "invalid_request",
+            description: "OpenID4VP is not enabled on this verifier".into(),
+        }));
+    };
+    let form = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| {
+            v.trim()
+                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        });
+    if !form {
+        return oauth_answer(Err(ResponseError::invalid_request(
+            "the response must be application/x-www-form-urlencoded (direct_post)",
+        )));
+    }
+    oauth_answer(verifier.receive_response(oid, &id, &body).await)
 }

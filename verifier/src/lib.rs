@@ -1,6 +1,12 @@
 //! The verifier service: W3C VC API `/credentials/verify` and `/presentations/verify`.
 //! For presentations it checks what ssi leaves to the caller: challenge, domain, every
 //! embedded credential, and that the holder is the subject of each credential.
+//! With a `data_dir` it is also an OpenID4VP 1.0 verifier with a did:web of its own:
+//! officers start requests from DCQL templates (`oid4vp`, `dcql`, `presentations`), wallets
+//! answer by `direct_post`, and the same checks apply to what they present.
+//!
+//! Architecture invariant: the verifier's signing key is made in its store on first start
+//! and never logged, returned or exported; it signs request objects only.
 //!
 //! Architecture invariant: the verdict is a pure function of (document, DID snapshot,
 //! clock); DID documents are fetched before verification starts, never during it.
@@ -8,7 +14,12 @@
 //! not make is reported as such, never as passed.
 
 pub mod api;
+pub mod dcql;
 pub mod feed;
+pub mod oid4vp;
+pub mod presentations;
+pub mod qr;
+pub mod request_store;
 pub mod resolver;
 pub mod service;
 pub mod settings;
@@ -55,6 +66,9 @@ pub fn build(settings: &VerifierSettings) -> Result<Arc<Verifier>, String> {
             settings.plain_http_hosts.clone(),
             Duration::from_secs(settings.trust_list_max_staleness_seconds),
         )?);
+    }
+    if let Some(dir) = &settings.data_dir {
+        verifier = verifier.with_oid4vp(presentations::Oid4vp::open(settings, dir)?);
     }
     let verifier = Arc::new(verifier);
     if !settings.status_change_feeds.is_empty() {

@@ -15,6 +15,7 @@ use credentials::{
 };
 use serde_json::Value;
 
+use crate::presentations::Oid4vp;
 use crate::status::StatusListFetcher;
 use crate::trust::TrustListFetcher;
 
@@ -22,12 +23,13 @@ use crate::trust::TrustListFetcher;
 const CHALLENGE_LIFETIME: Duration = Duration::from_secs(300);
 
 pub struct Verifier {
-    resolver: Arc<dyn DidResolver>,
-    status_lists: StatusListFetcher,
+    pub(crate) resolver: Arc<dyn DidResolver>,
+    pub(crate) status_lists: StatusListFetcher,
     trust_list: Option<TrustListFetcher>,
-    clock: Arc<dyn Clock>,
+    pub(crate) clock: Arc<dyn Clock>,
     default_domain: String,
     challenges: Mutex<HashMap<String, Instant>>,
+    oid4vp: Option<Oid4vp>,
 }
 
 impl Verifier {
@@ -44,7 +46,19 @@ impl Verifier {
             clock,
             default_domain,
             challenges: Mutex::new(HashMap::new()),
+            oid4vp: None,
         }
+    }
+
+    /// Enables OpenID4VP presentation requests (its key, store and templates).
+    pub fn with_oid4vp(mut self, oid4vp: Oid4vp) -> Self {
+        self.oid4vp = Some(oid4vp);
+        self
+    }
+
+    /// The OpenID4VP side, when this verifier has a store for it.
+    pub fn oid4vp(&self) -> Option<&Oid4vp> {
+        self.oid4vp.as_ref()
     }
 
     /// Checks issuers against this registry's trust list (BR-26a).
@@ -62,7 +76,9 @@ impl Verifier {
     }
 
     /// The trust list for this verification: `None` when no registry is configured.
-    async fn trust_snapshot(&self) -> Option<Result<credentials::trust_list::TrustList, String>> {
+    pub(crate) async fn trust_snapshot(
+        &self,
+    ) -> Option<Result<credentials::trust_list::TrustList, String>> {
         match &self.trust_list {
             Some(fetcher) => Some(
                 fetcher
@@ -115,6 +131,27 @@ impl Verifier {
             lists.lists.insert(url, checked);
         }
         (dids, lists)
+    }
+
+    /// A status list credential checked on its own (its issuer's DID resolved for it), as
+    /// [`Verifier::snapshot`] checks the lists a W3C credential names.
+    pub(crate) async fn verified_status_list(&self, list: Value) -> Result<Value, StatusProblem> {
+        let methods = verification_methods_named(&list);
+        let dids =
+            ResolvedDids::resolve_all(self.resolver.as_ref(), methods.iter().map(String::as_str))
+                .await;
+        let env = VerificationEnvironment::new(&dids, self.clock.as_ref());
+        match verify_credential(&list, &env).await {
+            Ok(verdict) if verdict.verified() => Ok(list),
+            Ok(verdict) => Err(StatusProblem::Verification(
+                verdict
+                    .failures()
+                    .map(|c| format!("{:?}", c.outcome))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            )),
+            Err(e) => Err(StatusProblem::Verification(e.to_string())),
+        }
     }
 
     pub async fn verify_credential(&self, credential: &Value) -> credentials::Result<Verdict> {

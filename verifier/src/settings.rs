@@ -38,6 +38,21 @@ pub struct VerifierSettings {
     /// be fetched again, issuer trust is "could not check" (fail closed).
     pub trust_list_max_staleness_seconds: u64,
     pub tls: Option<TlsFiles>,
+    /// Where the verifier keeps its signing key (made on first start, never leaving it) and
+    /// its OpenID4VP presentation requests. Unset: no OpenID4VP, no did:web of its own.
+    pub data_dir: Option<PathBuf>,
+    /// The bearer token of onboarding officers, for starting presentation requests and
+    /// reading their results (at least 16 characters). Unset: those endpoints refuse all.
+    pub officer_token: Option<String>,
+    /// Presentation request templates (JSON: `{"<name>": {"description", "dcql_query"}}`)
+    /// in place of the built-in ones (`new-starter`, `right-to-work`, `registration-check`,
+    /// `role-check`).
+    pub templates_file: Option<PathBuf>,
+    /// How long a wallet has to answer a presentation request (30 s to an hour).
+    pub request_lifetime_seconds: u64,
+    /// How long a request and its result are kept after it was answered or expired (at
+    /// most 30 days): results hold personal data, so they are not kept for ever.
+    pub result_retention_seconds: u64,
 }
 
 impl Default for VerifierSettings {
@@ -54,6 +69,11 @@ impl Default for VerifierSettings {
             trust_list_issuer: None,
             trust_list_max_staleness_seconds: 300,
             tls: None,
+            data_dir: None,
+            officer_token: None,
+            templates_file: None,
+            request_lifetime_seconds: 600,
+            result_retention_seconds: 86_400,
         }
     }
 }
