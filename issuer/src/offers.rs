@@ -30,8 +30,7 @@ use crate::qr;
 use crate::service::Issuer;
 use crate::service::SignedForPerson;
 use crate::store::{Commit, CredentialState, IssuanceRecord, LedgerEntry};
-use credentials::sd_jwt::{issue_sd_jwt_vc, Jwk, StatusListReference};
-use credentials::status_list::{StatusEntry, StatusPurpose};
+use credentials::sd_jwt::{issue_sd_jwt_vc_at, Jwk};
 use credentials::UnsignedCredential;
 use sha2::{Digest, Sha256};
 
@@ -520,9 +519,13 @@ impl Issuer {
 }
 
 impl Issuer {
-    /// SD-JWT VCs bound to the proven key (`cnf.jwk`), each with registry status entries
-    /// allocated under its credential id like any other credential, so the ESR lifecycle
-    /// revokes it at the registry; its `status` claim names the revocation entry.
+    /// SD-JWT VCs bound to the proven key (`cnf.jwk`), in the ledger like any other
+    /// credential, so ESR events mark them revoked or suspended there.
+    ///
+    /// Without a `status` claim for now (ADR 0005): a `status` must name a Token Status
+    /// List, which the registry does not allocate or serve yet, and naming a Bitstring list
+    /// there would make every verifier fail the credential. Until it does, a verifier cannot
+    /// learn that one of these was revoked; the lifecycle records `no_status_entry` for it.
     async fn sign_sd_jwt_for_person(
         &self,
         person: &EsrPerson,
@@ -534,15 +537,12 @@ impl Issuer {
         let issued_at = xsd_date_time(&self.clock.now());
         let mut signed_for = SignedForPerson::default();
         for credential in unsigned {
-            let status = match &self.status {
-                Some(registry) => revocation_reference(&registry.allocate(&credential.id).await?),
-                None => None,
-            };
-            let sd_jwt = issue_sd_jwt_vc(
+            let sd_jwt = issue_sd_jwt_vc_at(
                 &credential,
                 self.signer(),
                 Some(&holder_jwk),
-                status.as_ref(),
+                None,
+                self.clock.now(),
             )?;
             let kind = credential.kind();
             signed_for.records.push(IssuanceRecord {
@@ -575,20 +575,6 @@ impl Issuer {
         }
         Ok(signed_for)
     }
-}
-
-/// The revocation entry the registry allocated, as an SD-JWT VC `status` reference: the
-/// same list URL and index, which the registry can serve as a Token Status List too.
-/// (Suspension has its own list and index, which one `status_list` cannot name.)
-fn revocation_reference(entries: &[Value]) -> Option<StatusListReference> {
-    entries
-        .iter()
-        .filter_map(|entry| StatusEntry::from_json(entry).ok())
-        .find(|entry| entry.purpose == StatusPurpose::Revocation)
-        .map(|entry| StatusListReference {
-            idx: entry.index as u64,
-            uri: entry.list_credential,
-        })
 }
 
 /// `Authorization: Bearer <token>` (RFC 6750 §2.1; the scheme is case-insensitive).

@@ -9,12 +9,7 @@ use std::time::Duration;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
 use credentials::did::did_key;
-use credentials::sd_jwt::{
-    verify_sd_jwt_vc, IssuerKeys, SdJwtExpectations, SdJwtVcVerdict, TokenStatusList,
-    TokenStatusLists,
-};
-use credentials::status_list::Bitstring;
-use credentials::{CheckName, Outcome};
+use credentials::sd_jwt::{verify_sd_jwt_vc, IssuerKeys, SdJwtExpectations, SdJwtVcVerdict};
 use ed25519_dalek::{Signer, SigningKey};
 use serde_json::{json, Value};
 use tests::Platform;
@@ -180,27 +175,6 @@ fn decode_qr(png: &[u8]) -> String {
     grids[0].decode().unwrap().1
 }
 
-/// The SD-JWT VC's `status` names the registry's revocation list and index; the test reads
-/// that W3C list and hands the same bits to the SD-JWT verifier as a Token Status List.
-async fn token_status_lists(platform: &Platform, sd_jwt: &str) -> TokenStatusLists {
-    let reference = SdJwtVcVerdict::status_reference_of(sd_jwt).expect("a status claim");
-    assert!(
-        reference.uri.starts_with(&platform.registry_url),
-        "{}",
-        reference.uri
-    );
-    let list = platform.get_json(&reference.uri).await.unwrap();
-    let bits =
-        Bitstring::decode(list["credentialSubject"]["encodedList"].as_str().unwrap()).unwrap();
-    let mut token_list = TokenStatusList::new(1, bits.len()).unwrap();
-    for index in bits.set_indexes() {
-        token_list.set(index as u64, 1).unwrap();
-    }
-    let mut lists = TokenStatusLists::default();
-    lists.lists.insert(reference.uri, Ok(token_list));
-    lists
-}
-
 async fn verify_sd_jwt(platform: &Platform, sd_jwt: &str) -> SdJwtVcVerdict {
     let metadata = platform
         .get_json(&format!(
@@ -212,20 +186,11 @@ async fn verify_sd_jwt(platform: &Platform, sd_jwt: &str) -> SdJwtVcVerdict {
     let iss = SdJwtVcVerdict::issuer_of(sd_jwt).unwrap();
     let mut keys = IssuerKeys::new();
     keys.add_metadata(&iss, &metadata).unwrap();
-    let lists = token_status_lists(platform, sd_jwt).await;
-    let expected =
-        SdJwtExpectations::issued_credential(chrono::Utc::now()).with_status_lists(&lists);
-    verify_sd_jwt_vc(sd_jwt, &keys, &expected)
-}
-
-fn outcome(verdict: &SdJwtVcVerdict, name: CheckName) -> Outcome {
-    verdict
-        .verdict
-        .checks
-        .iter()
-        .find(|c| c.name == name)
-        .map(|c| c.outcome.clone())
-        .unwrap_or(Outcome::NotApplicable)
+    verify_sd_jwt_vc(
+        sd_jwt,
+        &keys,
+        &SdJwtExpectations::issued_credential(chrono::Utc::now()),
+    )
 }
 
 fn payload_of(sd_jwt: &str) -> Value {
@@ -356,7 +321,7 @@ async fn a_wallet_scans_the_offer_types_the_pin_and_collects_both_formats() {
     }
 
     // Everything collected is in the person's ledger, bound to the wallet's key, so the
-    // ESR lifecycle acts on it: P0001 leaves the NHS, and both formats stop verifying.
+    // ESR lifecycle acts on it: P0001 leaves the NHS.
     let ledger = platform
         .admin_get("/admin/people/P0001/credentials")
         .await
@@ -364,6 +329,12 @@ async fn a_wallet_scans_the_offer_types_the_pin_and_collects_both_formats() {
     let entries = ledger["credentials"].as_array().unwrap();
     assert_eq!(entries.len(), 12);
     assert!(entries.iter().all(|e| e["holder"] == wallet.did().as_str()));
+    let sd_jwt_ids: Vec<&str> = entries
+        .iter()
+        .filter(|e| e["credential"].is_string())
+        .map(|e| e["credential_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(sd_jwt_ids.len(), 6);
     let leaver = json!({
         "event_id": "EVT-OID4VCI-1",
         "event_type": "LEAVER",
@@ -374,21 +345,39 @@ async fn a_wallet_scans_the_offer_types_the_pin_and_collects_both_formats() {
         "payload": {"leaving_date": chrono::Utc::now().date_naive().to_string(), "reason": "resignation", "staying_in_nhs": false},
     });
     let response = platform.admin_post("/esr/events", &leaver).await.unwrap();
-    assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
+    assert_eq!(response.status(), 200);
+    let reply: Value = response.json().await.unwrap();
+    assert_eq!(
+        reply["credentials"]["revoked"].as_array().unwrap().len(),
+        12,
+        "{reply:#}"
+    );
+    // The Data Integrity credentials are revoked at the registry: verifiers refuse them.
     tokio::time::sleep(Duration::from_millis(300)).await;
     for (configuration, credential) in &received {
         if configuration.ends_with("_ldp_vc") {
             let result = platform.verify_credential(credential).await.unwrap();
             assert_eq!(result["verified"], false, "{configuration} must be revoked");
-        } else {
-            let verdict = verify_sd_jwt(&platform, credential.as_str().unwrap()).await;
-            assert!(
-                matches!(outcome(&verdict, CheckName::Status), Outcome::Failed(_)),
-                "{configuration}: {:#?}",
-                verdict.verdict
-            );
         }
     }
+    // The SD-JWT VCs are revoked in the ledger; they carry no status a verifier could read
+    // until the registry serves Token Status Lists (ADR 0005), and the event says so.
+    let effects = reply["effects"].to_string();
+    for id in &sd_jwt_ids {
+        assert!(
+            effects.contains(&format!("no_status_entry:{id}")),
+            "{id}: {effects}"
+        );
+    }
+    let ledger = platform
+        .admin_get("/admin/people/P0001/credentials")
+        .await
+        .unwrap();
+    assert!(ledger["credentials"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|e| e["state"] == "revoked"));
 }
 
 #[tokio::test]
