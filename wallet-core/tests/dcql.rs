@@ -2,7 +2,7 @@
 //! they would disclose.
 
 use credentials::catalogue::CredentialSubject;
-use credentials::sd_jwt::{issue_sd_jwt_vc, Jwk, PathElement};
+use credentials::sd_jwt::{issue_sd_jwt_vc_at, Jwk, PathElement};
 use credentials::vocabulary::{type_iri, vct};
 use credentials::{CredentialKind, IssuerIdentity, SigningIdentity, UnsignedCredential};
 use serde_json::{json, Value};
@@ -48,7 +48,7 @@ fn sd_jwt(id: &str, kind: CredentialKind) -> StoredCredential {
         chrono::Utc::now(),
         subject,
     );
-    let text = issue_sd_jwt_vc(
+    let text = issue_sd_jwt_vc_at(
         &unsigned,
         &issuer,
         Some(&Jwk::ed25519(&holder.verifying_key())),
