@@ -5,6 +5,7 @@ mod client;
 mod esr_cmd;
 mod registry_cmd;
 mod up;
+mod wallet_cmd;
 
 use std::path::PathBuf;
 
@@ -70,6 +71,8 @@ enum Command {
     /// The Registration Authority's queue at the running issuer (new starters, name changes).
     #[command(subcommand)]
     Ra(esr_cmd::RaCommand),
+    /// A terminal wallet: accept offers, present to verifiers, read the history.
+    Wallet(wallet_cmd::WalletArgs),
     /// Verify a credential or presentation file with the running verifier.
     Verify {
         file: PathBuf,
@@ -125,6 +128,7 @@ async fn run(cli: Cli) -> Result<i32> {
             issuer,
         } => client::issue(&issuer, &person, &out, holder, cryptosuite).await,
         Command::Esr(command) => esr_cmd::esr(command).await,
+        Command::Wallet(args) => wallet_cmd::run(args).await,
         Command::Ra(command) => esr_cmd::ra(command).await,
         Command::Verify {
             file,
