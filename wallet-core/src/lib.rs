@@ -7,6 +7,7 @@
 //! Architecture invariant: nothing the wallet stores is in the clear but the key
 //! derivation salt and the passphrase check value.
 
+pub mod dids;
 pub mod error;
 pub mod http;
 pub mod keys;

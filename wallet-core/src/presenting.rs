@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use chrono::Utc;
-use credentials::did::{did_of, did_web_document_location, ed25519_from_multibase};
+use credentials::did::{did_of, ed25519_from_multibase, DidResolver as _};
 use credentials::sd_jwt::{present, JwtSigner};
 use credentials::securing::{prepare_presentation_proof, Cryptosuite, ProofRequest};
 use ed25519_dalek::Verifier as _;
@@ -193,18 +193,12 @@ impl Wallet {
         kid: &str,
     ) -> Result<ed25519_dalek::VerifyingKey> {
         let untrusted = |detail: String| WalletError::UntrustedVerifier { detail };
-        let location = did_web_document_location(did).map_err(|e| untrusted(e.to_string()))?;
-        let https = format!("https://{location}");
-        let http = format!("http://{location}");
-        let url = if self.http().check(&https).is_ok() && !self.http().allows_loopback(&http) {
-            https
-        } else {
-            http
-        };
-        let document: Value = self.http().get_json(&url).await?;
-        if document.get("id").and_then(Value::as_str) != Some(did) {
-            return Err(untrusted(format!("{url} is not the DID document of {did}")));
+        let document = crate::dids::WebDids {
+            http: self.http().clone(),
         }
+        .resolve(did)
+        .await
+        .map_err(|e| untrusted(format!("{did}: {e}")))?;
         let fragment = kid.split_once('#').map(|(_, f)| f).unwrap_or_default();
         let method = document
             .get("verificationMethod")
