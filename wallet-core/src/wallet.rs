@@ -192,10 +192,11 @@ impl Wallet {
                     url: metadata.credential_issuer.clone(),
                     detail: format!("{configuration_id} is offered but not in the metadata"),
                 })?;
+            // One request may bring several (e.g. one employment credential per post).
             let stored = self
-                .fetch_credential(&metadata, configuration_id, configuration, &token)
+                .fetch_credentials(&metadata, configuration_id, configuration, &token)
                 .await?;
-            received.push(stored);
+            received.extend(stored);
         }
         // Stored only once every offered credential has arrived and passed its checks.
         for stored in &received {
@@ -210,13 +211,13 @@ impl Wallet {
         Ok(received)
     }
 
-    async fn fetch_credential(
+    async fn fetch_credentials(
         &self,
         metadata: &IssuerMetadata,
         configuration_id: &str,
         configuration: &CredentialConfiguration,
         token: &TokenResponse,
-    ) -> Result<StoredCredential> {
+    ) -> Result<Vec<StoredCredential>> {
         if !configuration.accepts_eddsa_jwt_proof() {
             return Err(WalletError::Protocol {
                 url: metadata.credential_issuer.clone(),
@@ -280,26 +281,29 @@ impl Wallet {
                 detail: "deferred issuance is not supported yet".into(),
             });
         }
-        let credential = response
-            .credentials
-            .into_iter()
-            .next()
-            .map(|c| c.credential)
-            .ok_or_else(|| WalletError::Protocol {
+        if response.credentials.is_empty() {
+            return Err(WalletError::Protocol {
                 url: metadata.credential_endpoint.clone(),
                 detail: "the credential response has no credential".into(),
-            })?;
-        check_binding(&configuration.format, &credential, &key)?;
-        Ok(StoredCredential {
-            id: uuid::Uuid::new_v4().simple().to_string(),
-            format: configuration.format.clone(),
-            credential,
-            configuration_id: configuration_id.to_owned(),
-            credential_issuer: metadata.credential_issuer.clone(),
-            display: configuration.display(),
-            received_at: now(),
-            key_id: key.id,
-        })
+            });
+        }
+        response
+            .credentials
+            .into_iter()
+            .map(|issued| {
+                check_binding(&configuration.format, &issued.credential, &key)?;
+                Ok(StoredCredential {
+                    id: uuid::Uuid::new_v4().simple().to_string(),
+                    format: configuration.format.clone(),
+                    credential: issued.credential,
+                    configuration_id: configuration_id.to_owned(),
+                    credential_issuer: metadata.credential_issuer.clone(),
+                    display: configuration.display(),
+                    received_at: now(),
+                    key_id: key.id.clone(),
+                })
+            })
+            .collect()
     }
 }
 
