@@ -287,11 +287,16 @@ impl Wallet {
                 detail: "the credential response has no credential".into(),
             });
         }
-        response
-            .credentials
+        let mut received = Vec::with_capacity(response.credentials.len());
+        for issued in response.credentials {
+            check_binding(&configuration.format, &issued.credential, &key)?;
+            self.verify_on_receipt(&configuration.format, &issued.credential)
+                .await?;
+            received.push(issued);
+        }
+        received
             .into_iter()
             .map(|issued| {
-                check_binding(&configuration.format, &issued.credential, &key)?;
                 Ok(StoredCredential {
                     id: uuid::Uuid::new_v4().simple().to_string(),
                     format: configuration.format.clone(),
@@ -304,6 +309,89 @@ impl Wallet {
                 })
             })
             .collect()
+    }
+}
+
+impl Wallet {
+    /// A credential is kept only if its issuer's signature verifies now: a forged or
+    /// tampered credential never reaches the holder's list.
+    async fn verify_on_receipt(&self, format: &str, credential: &Value) -> Result<()> {
+        use credentials::{CheckName, Outcome};
+        let dids = crate::dids::WebDids {
+            http: self.http.clone(),
+        };
+        let verdict = match format {
+            LDP_VC => {
+                let methods = credentials::securing::verification_methods_named(credential);
+                let resolved = credentials::did::ResolvedDids::resolve_all(
+                    &dids,
+                    methods.iter().map(String::as_str),
+                )
+                .await;
+                let clock = credentials::SystemClock;
+                let env = credentials::VerificationEnvironment::new(&resolved, &clock);
+                credentials::verify_credential(credential, &env)
+                    .await
+                    .map_err(|e| WalletError::BadCredential {
+                        detail: e.to_string(),
+                    })?
+            }
+            SD_JWT_VC => {
+                let text = credential.as_str().unwrap_or_default();
+                let iss = crate::oid4vp::sd_jwt_payload(text)
+                    .and_then(|p| p.get("iss").and_then(Value::as_str).map(str::to_owned))
+                    .ok_or_else(|| WalletError::BadCredential {
+                        detail: "the SD-JWT VC names no issuer".into(),
+                    })?;
+                let mut keys = credentials::sd_jwt::IssuerKeys::new();
+                let metadata = self.issuer_metadata(&iss).await?;
+                keys.add_metadata(&iss, &metadata)
+                    .map_err(|e| WalletError::BadCredential {
+                        detail: e.to_string(),
+                    })?;
+                credentials::sd_jwt::verify_sd_jwt_vc(
+                    text,
+                    &keys,
+                    &credentials::sd_jwt::SdJwtExpectations::issued_credential(chrono::Utc::now()),
+                )
+                .verdict
+            }
+            _ => return Ok(()),
+        };
+        let failed: Vec<String> = verdict
+            .checks
+            .iter()
+            .filter(|c| matches!(c.outcome, Outcome::Failed(_)))
+            .map(|c| format!("{:?}: {:?}", c.name, c.outcome))
+            .collect();
+        if !failed.is_empty() || verdict.outcome_of(CheckName::Proof) != Some(&Outcome::Passed) {
+            return Err(WalletError::BadCredential {
+                detail: format!(
+                    "the issuer's signature does not hold: {}",
+                    failed.join("; ")
+                ),
+            });
+        }
+        Ok(())
+    }
+
+    /// The SD-JWT VC issuer's `/.well-known/jwt-vc-issuer` document (SD-JWT VC §3).
+    async fn issuer_metadata(&self, iss: &str) -> Result<Value> {
+        let path = credentials::sd_jwt::jwt_vc_issuer_metadata_path(iss).map_err(|e| {
+            WalletError::BadCredential {
+                detail: e.to_string(),
+            }
+        })?;
+        let origin = iss.split('/').take(3).collect::<Vec<_>>().join("/");
+        let https = format!("{origin}{path}");
+        // A loopback issuer (`passport up`) is reached over plain HTTP when allowed.
+        let http = https.replacen("https://", "http://", 1);
+        let url = if self.http.allows_loopback(&http) {
+            http
+        } else {
+            https
+        };
+        self.http.get_json(&url).await
     }
 }
 
