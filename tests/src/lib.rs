@@ -25,6 +25,8 @@ pub fn sample_people() -> Value {
 pub const TOKEN: &str = "test-token-0123456789abcdef";
 /// The trust-framework operator's token at the registry.
 pub const OPERATOR_TOKEN: &str = "operator-token-0123456789abcdef";
+/// The verifier's onboarding officers' token (OpenID4VP presentation requests).
+pub const OFFICER_TOKEN: &str = "officer-token-0123456789abcdef";
 
 /// A DID as one path segment of a registry URL (`/issuers/{did}`): did:web DIDs carry `%`.
 pub fn did_path_segment(did: &str) -> String {
@@ -169,6 +171,8 @@ impl Platform {
             // Lists are reused for their ttl; a change reaches the verifier by the feed.
             status_change_feeds: vec![format!("http://{registry_address}/events")],
             trust_list_url: Some(format!("http://{registry_address}/trust-list")),
+            data_dir: Some(data.path().join("verifier")),
+            officer_token: Some(OFFICER_TOKEN.into()),
             ..VerifierSettings::default()
         };
         adjust_verifier(&mut verifier_settings);

@@ -13,10 +13,9 @@ use base64::Engine as _;
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use credentials::did::{did_of, did_web_document, did_web_for_base_url, ResolvedDids};
 use credentials::sd_jwt::{
-    verify_sd_jwt_vc, IssuerKeys, Jwk, SdJwtExpectations, SdJwtVcVerdict, TokenStatusList,
-    TokenStatusLists, STATUS_INVALID,
+    read_status_list_token, verify_sd_jwt_vc, IssuerKeys, Jwk, SdJwtExpectations, SdJwtVcVerdict,
+    TokenStatusList, TokenStatusLists,
 };
-use credentials::status_list::{status_in, StatusEntry, StatusPurpose};
 use credentials::{CheckName, CredentialKind, Outcome, SigningIdentity};
 use ed25519_dalek::SigningKey;
 use serde_json::{json, Map, Value};
@@ -94,7 +93,7 @@ impl Oid4vp {
             store,
             templates,
             request_lifetime: Duration::seconds(
-                settings.request_lifetime_seconds.clamp(30, 3600) as i64
+                settings.request_lifetime_seconds.clamp(1, 3600) as i64
             ),
             result_retention: Duration::seconds(
                 settings.result_retention_seconds.min(30 * 86_400) as i64
@@ -598,24 +597,33 @@ impl Verifier {
         keys
     }
 
-    /// The status an SD-JWT VC's `status.status_list` names. Our issuer points it at the
-    /// registry's revocation list (the same list and index as its W3C entry), so that list
-    /// is fetched (cache, ttl and feed as for any list), verified as a credential, and the
-    /// one bit read into a Token Status List for the SD-JWT check: set means revoked.
+    /// The Status List Token an SD-JWT VC's `status.status_list.uri` names (ADR 0005:
+    /// IETF Token Status List, `statuslist+jwt`), fetched (cached for its `ttl`, dropped on
+    /// a change-feed event for that URL like any list) and read only once its signature by
+    /// the did:web key its `kid` names, its `sub` (the URI itself) and its `exp` check out.
+    /// Anything short of that is "could not check", never "valid".
     async fn token_status_lists(&self, presented: &str) -> TokenStatusLists {
         let mut lists = TokenStatusLists::default();
         let Some(reference) = SdJwtVcVerdict::status_reference_of(presented) else {
             return lists;
         };
-        let read = match self.status_lists.fetch(&reference.uri).await {
+        let read = match self.status_lists.fetch_token(&reference.uri).await {
             Err(problem) => Err(problem.to_string()),
-            Ok(list) => match self.verified_status_list(list).await {
-                Err(problem) => Err(problem.to_string()),
-                Ok(list) => one_entry_token_list(&list, &reference.uri, reference.idx),
-            },
+            Ok(token) => self.read_token(&token, &reference.uri).await,
         };
         lists.lists.insert(reference.uri, read);
         lists
+    }
+
+    async fn read_token(&self, token: &str, uri: &str) -> Result<TokenStatusList, String> {
+        let kid = jwt_header(token)
+            .and_then(|h| h.get("kid").and_then(Value::as_str).map(str::to_owned))
+            .ok_or("the status list token names no kid")?;
+        let dids = ResolvedDids::resolve_all(self.resolver.as_ref(), [kid.as_str()]).await;
+        let key = dids
+            .public_key(&kid, "assertionMethod")
+            .map_err(|e| format!("the status list token's key: {e}"))?;
+        read_status_list_token(token, uri, &key, self.clock.now())
     }
 }
 
@@ -656,53 +664,9 @@ fn jwt_header(token: &str) -> Option<Map<String, Value>> {
     serde_json::from_slice(&bytes).ok()
 }
 
-/// A Token Status List holding just the entry at `index` of a verified Bitstring Status
-/// List for revocation: enough for the one credential being checked.
-fn one_entry_token_list(
-    verified_list: &Value,
-    uri: &str,
-    index: u64,
-) -> Result<TokenStatusList, String> {
-    let position =
-        usize::try_from(index).map_err(|_| "the status index is outside its list".to_owned())?;
-    let entry = StatusEntry {
-        purpose: StatusPurpose::Revocation,
-        index: position,
-        list_credential: uri.to_owned(),
-    };
-    let revoked = status_in(&entry, verified_list).map_err(|e| e.to_string())?;
-    let mut list = TokenStatusList::new(1, position + 1).map_err(|e| e.to_string())?;
-    if revoked {
-        list.set(index, STATUS_INVALID).map_err(|e| e.to_string())?;
-    }
-    Ok(list)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use credentials::status_list::{Bitstring, MINIMUM_ENTRIES};
-
-    fn list(uri: &str, purpose: &str, set: &[usize]) -> Value {
-        let mut bits = Bitstring::new(MINIMUM_ENTRIES).unwrap();
-        for index in set {
-            bits.set(*index, true).unwrap();
-        }
-        json!({"id": uri, "type": ["VerifiableCredential", "BitstringStatusListCredential"],
-               "credentialSubject": {"type": "BitstringStatusList", "statusPurpose": purpose, "encodedList": bits.encode().unwrap()}})
-    }
-
-    #[test]
-    fn a_revocation_bit_becomes_the_token_status_it_means() {
-        let uri = "https://registry.example/status/revocation/1";
-        let revoked = one_entry_token_list(&list(uri, "revocation", &[5]), uri, 5).unwrap();
-        assert_eq!(revoked.get(5), Some(STATUS_INVALID));
-        let valid = one_entry_token_list(&list(uri, "revocation", &[5]), uri, 6).unwrap();
-        assert_eq!(valid.get(6), Some(0));
-        assert!(one_entry_token_list(&list(uri, "suspension", &[]), uri, 1).is_err());
-        assert!(one_entry_token_list(&list(uri, "revocation", &[]), "https://other", 1).is_err());
-        assert!(one_entry_token_list(&list(uri, "revocation", &[]), uri, 1 << 40).is_err());
-    }
 
     #[test]
     fn the_header_of_an_sd_jwt_is_read_for_its_kid() {

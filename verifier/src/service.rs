@@ -133,27 +133,6 @@ impl Verifier {
         (dids, lists)
     }
 
-    /// A status list credential checked on its own (its issuer's DID resolved for it), as
-    /// [`Verifier::snapshot`] checks the lists a W3C credential names.
-    pub(crate) async fn verified_status_list(&self, list: Value) -> Result<Value, StatusProblem> {
-        let methods = verification_methods_named(&list);
-        let dids =
-            ResolvedDids::resolve_all(self.resolver.as_ref(), methods.iter().map(String::as_str))
-                .await;
-        let env = VerificationEnvironment::new(&dids, self.clock.as_ref());
-        match verify_credential(&list, &env).await {
-            Ok(verdict) if verdict.verified() => Ok(list),
-            Ok(verdict) => Err(StatusProblem::Verification(
-                verdict
-                    .failures()
-                    .map(|c| format!("{:?}", c.outcome))
-                    .collect::<Vec<_>>()
-                    .join("; "),
-            )),
-            Err(e) => Err(StatusProblem::Verification(e.to_string())),
-        }
-    }
-
     pub async fn verify_credential(&self, credential: &Value) -> credentials::Result<Verdict> {
         let (dids, lists) = self.snapshot(credential).await;
         let trust = self.trust_snapshot().await;

@@ -48,7 +48,7 @@ pub struct VerifierSettings {
     /// in place of the built-in ones (`new-starter`, `right-to-work`, `registration-check`,
     /// `role-check`).
     pub templates_file: Option<PathBuf>,
-    /// How long a wallet has to answer a presentation request (30 s to an hour).
+    /// How long a wallet has to answer a presentation request (at most an hour).
     pub request_lifetime_seconds: u64,
     /// How long a request and its result are kept after it was answered or expired (at
     /// most 30 days): results hold personal data, so they are not kept for ever.

@@ -16,6 +16,8 @@ pub struct StatusListFetcher {
     plain_http_hosts: HashSet<String>,
     max_staleness: Duration,
     cache: Mutex<HashMap<String, (Instant, Duration, Value)>>,
+    /// Status List Tokens (`statuslist+jwt`) for SD-JWT VCs, kept as fetched.
+    tokens: Mutex<HashMap<String, (Instant, Duration, String)>>,
 }
 
 impl StatusListFetcher {
@@ -29,6 +31,7 @@ impl StatusListFetcher {
             plain_http_hosts: plain_http_hosts.into_iter().collect(),
             max_staleness,
             cache: Mutex::new(HashMap::new()),
+            tokens: Mutex::new(HashMap::new()),
         })
     }
 
@@ -37,12 +40,18 @@ impl StatusListFetcher {
         if let Ok(mut cache) = self.cache.lock() {
             cache.remove(url);
         }
+        if let Ok(mut tokens) = self.tokens.lock() {
+            tokens.remove(url);
+        }
     }
 
     /// Forgets every list (after a gap in a change feed, when events may have been missed).
     pub fn forget_all(&self) {
         if let Ok(mut cache) = self.cache.lock() {
             cache.clear();
+        }
+        if let Ok(mut tokens) = self.tokens.lock() {
+            tokens.clear();
         }
     }
 
@@ -52,10 +61,44 @@ impl StatusListFetcher {
         (fetched.elapsed() < *keep_for).then(|| list.clone())
     }
 
-    pub async fn fetch(&self, url: &str) -> Result<Value, StatusProblem> {
-        if let Some(list) = self.cached(url) {
-            return Ok(list);
+    /// A Status List Token (IETF Token Status List, for SD-JWT VCs), fetched as
+    /// `application/statuslist+jwt` and cached for its `ttl` (seconds) within the maximum
+    /// staleness. Returned unread: the caller checks its signature and subject.
+    pub async fn fetch_token(&self, url: &str) -> Result<String, StatusProblem> {
+        if let Some(token) = self.tokens.lock().ok().and_then(|tokens| {
+            let (fetched, keep_for, token) = tokens.get(url)?;
+            (fetched.elapsed() < *keep_for).then(|| token.clone())
+        }) {
+            return Ok(token);
         }
+        let bytes = self.get(url, "application/statuslist+jwt").await?;
+        let token = String::from_utf8(bytes)
+            .map_err(|_| StatusProblem::Malformed("the status list token is not text".into()))?
+            .trim()
+            .to_owned();
+        let ttl = token
+            .split('.')
+            .nth(1)
+            .and_then(|payload| {
+                use base64::Engine as _;
+                base64::engine::general_purpose::URL_SAFE_NO_PAD
+                    .decode(payload)
+                    .ok()
+            })
+            .and_then(|bytes| serde_json::from_slice::<Value>(&bytes).ok())
+            .and_then(|payload| payload.get("ttl").and_then(Value::as_u64))
+            .map(Duration::from_secs)
+            .unwrap_or(self.max_staleness);
+        if let Ok(mut tokens) = self.tokens.lock() {
+            tokens.insert(
+                url.to_owned(),
+                (Instant::now(), ttl.min(self.max_staleness), token.clone()),
+            );
+        }
+        Ok(token)
+    }
+
+    async fn get(&self, url: &str, accept: &str) -> Result<Vec<u8>, StatusProblem> {
         let allowed = match url.split_once("://") {
             Some(("https", _)) => true,
             Some(("http", rest)) => crate::resolver::plain_http_allowed(
@@ -72,6 +115,7 @@ impl StatusListFetcher {
         let response = self
             .client
             .get(url)
+            .header("accept", accept)
             .send()
             .await
             .map_err(|e| StatusProblem::Retrieval(e.to_string()))?;
@@ -87,9 +131,22 @@ impl StatusListFetcher {
             .map_err(|e| StatusProblem::Retrieval(e.to_string()))?;
         if bytes.len() > MAX_LIST_BYTES {
             return Err(StatusProblem::Malformed(
-                "the status list credential is too large".into(),
+                "the status list is too large".into(),
             ));
         }
+        Ok(bytes.to_vec())
+    }
+
+    pub async fn fetch(&self, url: &str) -> Result<Value, StatusProblem> {
+        if let Some(list) = self.cached(url) {
+            return Ok(list);
+        }
+        let bytes = self
+            .get(
+                url,
+                "application/vc, application/vc+ld+json, application/json;q=0.9, */*;q=0.1",
+            )
+            .await?;
         let list: Value =
             serde_json::from_slice(&bytes).map_err(|e| StatusProblem::Malformed(e.to_string()))?;
         let ttl = list

@@ -6,5 +6,6 @@ mod esr;
 mod interop;
 mod journeys;
 mod oid4vci;
+mod oid4vp;
 mod status;
 mod trust;
