@@ -150,6 +150,9 @@ pub async fn run(args: UpArgs) -> Result<()> {
         plain_http_hosts: vec![issuer_address.to_string(), registry_address.to_string()],
         status_change_feeds: vec![format!("http://{registry_address}/events")],
         trust_list_url: Some(format!("http://{registry_address}/trust-list")),
+        // OpenID4VP: the verifier's key and requests; the dev token is the officer's too.
+        data_dir: Some(args.data.join("verifier")),
+        officer_token: Some(token.clone()),
         ..VerifierSettings::default()
     };
     let verifier = verifier::build(&verifier_settings).map_err(anyhow::Error::msg)?;
