@@ -9,3 +9,4 @@ mod oid4vci;
 mod oid4vp;
 mod status;
 mod trust;
+mod wallet;

@@ -167,7 +167,7 @@ async fn ledger_size(platform: &Platform, person: &str) -> usize {
         .unwrap_or_default()
 }
 
-fn decode_qr(png: &[u8]) -> String {
+pub(crate) fn decode_qr(png: &[u8]) -> String {
     let image = image::load_from_memory(png).unwrap().to_luma8();
     let mut prepared = rqrr::PreparedImage::prepare(image);
     let grids = prepared.detect_grids();
