@@ -211,3 +211,47 @@ pub async fn verify(
     }
     Ok(if verified { 0 } else { 1 })
 }
+
+/// The RA's offer for a person: prints the offer link and the PIN, and saves the QR code.
+pub async fn offer(
+    issuer: &IssuerConnection,
+    person: &str,
+    formats: Vec<String>,
+    types: Vec<String>,
+    qr: Option<&Path>,
+) -> Result<i32> {
+    let mut request = json!({});
+    if !formats.is_empty() {
+        request["formats"] = formats.into();
+    }
+    if !types.is_empty() {
+        request["types"] = types.into();
+    }
+    let response = reqwest::Client::new()
+        .post(issuer.url(&format!("/admin/people/{person}/offers")))
+        .bearer_auth(issuer.token()?)
+        .json(&request)
+        .send()
+        .await
+        .context("the issuer is not reachable")?;
+    if !response.status().is_success() {
+        return Err(read_problem(response).await);
+    }
+    let body: Value = response.json().await?;
+    let field = |name: &str| body[name].as_str().unwrap_or_default().to_owned();
+    if let Some(path) = qr {
+        use base64::Engine as _;
+        let png = base64::engine::general_purpose::STANDARD
+            .decode(field("qr_png"))
+            .context("the issuer's QR code is not base64")?;
+        std::fs::write(path, png).with_context(|| format!("cannot write {}", path.display()))?;
+        println!("qr code: {}", path.display());
+    }
+    println!("offer:   {}", field("offer_uri"));
+    println!(
+        "pin:     {} (give it to the person separately)",
+        field("tx_code")
+    );
+    println!("expires: {}", field("expires_at"));
+    Ok(0)
+}

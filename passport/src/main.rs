@@ -73,6 +73,22 @@ enum Command {
     Ra(esr_cmd::RaCommand),
     /// A terminal wallet: accept offers, present to verifiers, read the history.
     Wallet(wallet_cmd::WalletArgs),
+    /// Make an OpenID4VCI offer for a person (RA): prints the offer link and the PIN.
+    Offer {
+        #[arg(long)]
+        person: String,
+        /// ldp_vc and/or dc+sd-jwt (default both).
+        #[arg(long = "format")]
+        formats: Vec<String>,
+        /// Only these credential types (default every type the record supports).
+        #[arg(long = "type")]
+        types: Vec<String>,
+        /// Save the QR code as a PNG here.
+        #[arg(long)]
+        qr: Option<PathBuf>,
+        #[command(flatten)]
+        issuer: client::IssuerConnection,
+    },
     /// Verify a credential or presentation file with the running verifier.
     Verify {
         file: PathBuf,
@@ -129,6 +145,13 @@ async fn run(cli: Cli) -> Result<i32> {
         } => client::issue(&issuer, &person, &out, holder, cryptosuite).await,
         Command::Esr(command) => esr_cmd::esr(command).await,
         Command::Wallet(args) => wallet_cmd::run(args).await,
+        Command::Offer {
+            person,
+            formats,
+            types,
+            qr,
+            issuer,
+        } => client::offer(&issuer, &person, formats, types, qr.as_deref()).await,
         Command::Ra(command) => esr_cmd::ra(command).await,
         Command::Verify {
             file,

@@ -450,3 +450,102 @@ fn an_hr_officer_applies_esr_events_and_an_ra_decides_from_the_command_line() {
         "{effects}"
     );
 }
+
+#[test]
+fn an_ra_offers_and_the_terminal_wallet_accepts_with_the_pin() {
+    let work = tempfile::tempdir().unwrap();
+    let sample_data = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/sample-data");
+    let [issuer_port, registry_port, verifier_port] = free_ports();
+    let data = work.path().join("data");
+    let _platform = Running(
+        passport()
+            .args(["up", "--data"])
+            .arg(&data)
+            .arg("--sample-data")
+            .arg(&sample_data)
+            .args([
+                "--issuer-port",
+                &issuer_port.to_string(),
+                "--verifier-port",
+                &verifier_port.to_string(),
+                "--registry-port",
+                &registry_port.to_string(),
+            ])
+            .spawn()
+            .unwrap(),
+    );
+    wait_for(issuer_port);
+    wait_for(registry_port);
+    wait_for(verifier_port);
+    let issuer_url = format!("http://127.0.0.1:{issuer_port}");
+    let token_file = data.join("dev-token");
+    let qr = work.path().join("offer.png");
+    let offered = passport()
+        .args(["offer", "--person", "P0001", "--qr"])
+        .arg(&qr)
+        .args(["--issuer-url", &issuer_url, "--token-file"])
+        .arg(&token_file)
+        .output()
+        .unwrap();
+    let said = text(&offered);
+    assert!(offered.status.success(), "{said}");
+    assert!(
+        std::fs::read(&qr).unwrap().starts_with(b"\x89PNG"),
+        "a PNG QR code"
+    );
+    let line = |prefix: &str| {
+        said.lines()
+            .find_map(|l| l.strip_prefix(prefix))
+            .map(|v| v.split_whitespace().next().unwrap_or_default().to_owned())
+            .unwrap_or_else(|| panic!("no {prefix} in {said}"))
+    };
+    let (link, pin) = (line("offer:"), line("pin:"));
+    assert!(
+        link.starts_with("openid-credential-offer://?credential_offer_uri="),
+        "{link}"
+    );
+
+    let wallet_dir = work.path().join("wallet");
+    let wallet = |args: &[&str]| {
+        passport()
+            .arg("wallet")
+            .arg("--wallet")
+            .arg(&wallet_dir)
+            .args(args)
+            .env("PASSPORT_WALLET_PASSPHRASE", "a passphrase for the test")
+            .output()
+            .unwrap()
+    };
+    let wrong = wallet(&[
+        "accept",
+        &link,
+        "--pin",
+        if pin == "000000" { "111111" } else { "000000" },
+    ]);
+    assert_eq!(wrong.status.code(), Some(2), "{}", text(&wrong));
+    assert!(text(&wrong).contains("invalid_grant"), "{}", text(&wrong));
+    let accepted = wallet(&["accept", &link, "--pin", &pin]);
+    assert!(accepted.status.success(), "{}", text(&accepted));
+    let listed = text(&wallet(&["list"]));
+    assert!(
+        listed.contains("ldp_vc") && listed.contains("dc+sd-jwt"),
+        "{listed}"
+    );
+    let history = text(&wallet(&["history"]));
+    assert!(history.contains("\"event\":\"received\""), "{history}");
+    // The store opens only with its passphrase.
+    let refused = passport()
+        .arg("wallet")
+        .arg("--wallet")
+        .arg(&wallet_dir)
+        .arg("list")
+        .env("PASSPORT_WALLET_PASSPHRASE", "not the passphrase")
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        text(&refused).contains("passphrase does not open"),
+        "{}",
+        text(&refused)
+    );
+}
