@@ -115,3 +115,181 @@ async fn a_wrong_pin_is_refused_and_then_the_offer_locks() {
     assert!(wallet.credentials().unwrap().is_empty(), "nothing stored");
     let _ = TOKEN;
 }
+
+async fn officer_starts(platform: &Platform, template: &str) -> Value {
+    let response = platform
+        .http
+        .post(format!("{}/presentation-requests", platform.verifier_url))
+        .bearer_auth(tests::OFFICER_TOKEN)
+        .json(&json!({"template": template}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    response.json().await.unwrap()
+}
+
+async fn officer_reads(platform: &Platform, created: &Value) -> Value {
+    platform
+        .http
+        .get(created["result_url"].as_str().unwrap())
+        .bearer_auth(tests::OFFICER_TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+fn scanned(created: &Value) -> String {
+    let png = base64::engine::general_purpose::STANDARD
+        .decode(created["qr_png"].as_str().unwrap())
+        .unwrap();
+    let link = decode_qr(&png);
+    assert_eq!(link, created["openid4vp_uri"].as_str().unwrap());
+    link
+}
+
+/// Offer → PIN → both formats stored → the verifier's QR code → the wallet shows who asks
+/// and what it would disclose → the holder answers with a subset → the officer's result
+/// lists exactly what was disclosed and passes every check.
+#[tokio::test]
+async fn the_whole_journey_from_offer_to_onboarding_with_our_wallet() {
+    let platform = Platform::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let wallet = wallet(&dir);
+    let (link, pin) = offer(&platform, "P0001", json!({})).await;
+    wallet.accept_offer(&link, Some(&pin)).await.unwrap();
+
+    let created = officer_starts(&platform, "new-starter").await;
+    let request = wallet.read_request(&scanned(&created)).await.unwrap();
+    let verifier_did = credentials::did::did_web_for_base_url(&platform.verifier_url).unwrap();
+    assert_eq!(
+        request.verifier_did, verifier_did,
+        "who asks, from the signed request"
+    );
+    assert_eq!(
+        request.client_id,
+        format!("decentralized_identifier:{verifier_did}")
+    );
+    // Prefer SD-JWT VCs: they disclose only what is asked.
+    let mut chosen = std::collections::BTreeMap::new();
+    for (query, candidates) in &request.candidates {
+        if query.ends_with("_sd_jwt") {
+            if let Some(first) = candidates.first() {
+                chosen.insert(query.clone(), first.credential_id.clone());
+            }
+        }
+    }
+    assert!(
+        chosen.contains_key("identity_sd_jwt"),
+        "{:?}",
+        request.candidates.keys()
+    );
+    let receipt = wallet.answer(&request, &chosen).await.unwrap();
+    assert_eq!(receipt.presented, chosen);
+
+    let result = officer_reads(&platform, &created).await;
+    assert_eq!(result["status"], "received", "{result:#}");
+    assert_eq!(result["result"]["verified"], true, "{result:#}");
+    let identity = &result["result"]["credentials"]["identity_sd_jwt"][0];
+    assert_eq!(identity["verified"], true);
+    let asked: std::collections::BTreeSet<String> = identity["requested_claims"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|c| {
+                    c.as_str()
+                        .map(str::to_owned)
+                        .unwrap_or_else(|| c.to_string())
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let shown: std::collections::BTreeSet<String> = identity["claims"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(|k| json!([k]).to_string())
+        .collect();
+    assert!(!shown.is_empty());
+    assert_eq!(shown, asked, "exactly what was asked is disclosed");
+    assert!(
+        identity["claims"].get("middleNames").is_none(),
+        "not asked, not disclosed"
+    );
+
+    // The holder can read what went to whom.
+    let presented: Vec<_> = wallet
+        .history()
+        .unwrap()
+        .into_iter()
+        .filter(|h| matches!(h, wallet_core::store::HistoryEntry::Presented { .. }))
+        .collect();
+    assert_eq!(presented.len(), 1);
+
+    // The same request cannot be answered twice (the nonce is spent).
+    assert!(wallet.answer(&request, &chosen).await.is_err());
+
+    // A Data Integrity answer: the whole credential, signed by the wallet's did:key.
+    let created = officer_starts(&platform, "right-to-work").await;
+    let request = wallet.read_request(&scanned(&created)).await.unwrap();
+    let chosen: std::collections::BTreeMap<String, String> = request
+        .candidates
+        .iter()
+        .filter(|(query, _)| query.ends_with("_ldp"))
+        .filter_map(|(query, c)| c.first().map(|c| (query.clone(), c.credential_id.clone())))
+        .collect();
+    assert!(!chosen.is_empty(), "{:?}", request.candidates);
+    assert!(request
+        .candidates
+        .values()
+        .flatten()
+        .filter(|c| c.format == "ldp_vc")
+        .all(|c| c.whole_credential));
+    wallet.answer(&request, &chosen).await.unwrap();
+    let result = officer_reads(&platform, &created).await;
+    assert_eq!(result["result"]["verified"], true, "{result:#}");
+    let (_, answered) = result["result"]["credentials"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .next()
+        .unwrap();
+    assert_eq!(answered[0]["format"], "ldp_vc");
+    assert_eq!(answered[0]["claims"]["id"], wallet.holder_did().unwrap());
+}
+
+#[tokio::test]
+async fn the_wallet_refuses_a_request_not_signed_by_the_verifier_it_names() {
+    let platform = Platform::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let wallet = wallet(&dir);
+    let created = officer_starts(&platform, "right-to-work").await;
+    let link = scanned(&created);
+    // The same request object, claimed for another verifier's DID.
+    let impostor = form_urlencoded::byte_serialize(
+        b"decentralized_identifier:did:web:verifier.example.nhs.uk",
+    )
+    .collect::<String>();
+    let forged = link.replacen(
+        &link[link.find("client_id=").unwrap() + 10..link.find('&').unwrap()],
+        &impostor,
+        1,
+    );
+    assert!(matches!(
+        wallet.read_request(&forged).await,
+        Err(WalletError::InvalidRequest { .. }) | Err(WalletError::UntrustedVerifier { .. })
+    ));
+    // A link whose request object is missing is refused, not guessed at.
+    let gone = link.replace("request-objects%2F", "request-objects%2Fnope");
+    assert!(wallet.read_request(&gone).await.is_err());
+    // Nothing in the wallet answers: the holder is told, nothing is sent.
+    let request = wallet.read_request(&link).await.unwrap();
+    assert!(request.candidates.values().all(Vec::is_empty));
+    assert!(matches!(
+        wallet.answer(&request, &Default::default()).await,
+        Err(WalletError::CannotAnswer { .. })
+    ));
+}
