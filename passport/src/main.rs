@@ -3,6 +3,7 @@
 
 mod client;
 mod esr_cmd;
+mod onboard_cmd;
 mod registry_cmd;
 mod up;
 mod wallet_cmd;
@@ -73,6 +74,8 @@ enum Command {
     Ra(esr_cmd::RaCommand),
     /// A terminal wallet: accept offers, present to verifiers, read the history.
     Wallet(wallet_cmd::WalletArgs),
+    /// The onboarding officer at the verifier: start a presentation request, read its result.
+    Onboard(onboard_cmd::OnboardArgs),
     /// Make an OpenID4VCI offer for a person (RA): prints the offer link and the PIN.
     Offer {
         #[arg(long)]
@@ -145,6 +148,7 @@ async fn run(cli: Cli) -> Result<i32> {
         } => client::issue(&issuer, &person, &out, holder, cryptosuite).await,
         Command::Esr(command) => esr_cmd::esr(command).await,
         Command::Wallet(args) => wallet_cmd::run(args).await,
+        Command::Onboard(args) => onboard_cmd::run(args).await,
         Command::Offer {
             person,
             formats,

@@ -533,6 +533,42 @@ fn an_ra_offers_and_the_terminal_wallet_accepts_with_the_pin() {
     );
     let history = text(&wallet(&["history"]));
     assert!(history.contains("\"event\":\"received\""), "{history}");
+    // The onboarding officer starts a request; the wallet answers it; the result verifies.
+    let verifier_url = format!("http://127.0.0.1:{verifier_port}");
+    let officer = |args: &[&str]| {
+        passport()
+            .arg("onboard")
+            .args(["--verifier-url", &verifier_url, "--token-file"])
+            .arg(&token_file)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let started = officer(&["start", "--template", "new-starter"]);
+    let said = text(&started);
+    assert!(started.status.success(), "{said}");
+    let field = |prefix: &str| {
+        said.lines()
+            .find_map(|l| l.strip_prefix(prefix))
+            .map(|v| v.trim().to_owned())
+            .unwrap_or_else(|| panic!("no {prefix} in {said}"))
+    };
+    let (request_id, request_link) = (field("request:"), field("link:"));
+    let pending = officer(&["result", &request_id]);
+    assert_eq!(pending.status.code(), Some(1), "not answered yet");
+    let presented = wallet(&["present", &request_link, "--yes"]);
+    let shown = text(&presented);
+    assert!(presented.status.success(), "{shown}");
+    assert!(
+        shown.contains("identity"),
+        "the holder is shown what is asked: {shown}"
+    );
+    let result = officer(&["result", &request_id]);
+    assert!(result.status.success(), "{}", text(&result));
+    assert!(text(&result).contains("\"verified\": true"));
+    let history = text(&wallet(&["history"]));
+    assert!(history.contains("\"event\":\"presented\""), "{history}");
+
     // The store opens only with its passphrase.
     let refused = passport()
         .arg("wallet")
