@@ -9,6 +9,11 @@
 //! but leaves what was issued before it trusted; removal withdraws trust in everything the
 //! issuer ever issued (it is what an operator does after a key compromise, when `created`
 //! itself can no longer be believed).
+//!
+//! The same list names the *trusted verifiers* (ADR 0006): which DIDs may ask a wallet for
+//! a presentation, on behalf of which NHS organisation. A wallet decides with
+//! [`TrustList::verifier_trust`] before it shows the holder who asks; only the verifier's
+//! standing now counts, since a presentation is made now, in front of the holder.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -20,28 +25,42 @@ use crate::vocabulary::{CONTEXT_URL, VC_V2_CONTEXT_URL};
 pub const TRUST_LIST_CREDENTIAL_TYPE: &str = "TrustedIssuerListCredential";
 pub const TRUST_LIST_TYPE: &str = "TrustedIssuerList";
 pub const TRUSTED_ISSUER_TYPE: &str = "TrustedIssuer";
+pub const TRUSTED_VERIFIER_TYPE: &str = "TrustedVerifier";
 
 /// A trust list credential lists at most this many issuers; more is refused as malformed
 /// rather than processed (the NHS has a few hundred organisations).
 pub const MAXIMUM_ISSUERS: usize = 10_000;
 
-/// Where an issuer stands in the registry now.
+/// A trust list credential lists at most this many verifiers; more is refused as malformed
+/// (an organisation runs a handful of onboarding desks, not thousands).
+pub const MAXIMUM_VERIFIERS: usize = 10_000;
+
+/// Where a registration (an issuer's or a verifier's) stands in the registry now.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum IssuerStatus {
+pub enum RegistrationStatus {
     Active,
-    /// May not issue for now; what it issued while authorised stays trusted.
+    /// Paused by the operator: an issuer may not issue, though what it issued while
+    /// authorised stays trusted; a verifier may not be presented to.
     Suspended,
-    /// Final: nothing it ever issued is trusted any longer.
+    /// Final: nothing an issuer ever issued is trusted any longer; a verifier is never
+    /// presented to again.
     Removed,
 }
 
-impl IssuerStatus {
+/// An issuer's status: the registration status, under the name the trust list has always
+/// used for issuers.
+pub type IssuerStatus = RegistrationStatus;
+
+/// A verifier's status: the same three states as an issuer's.
+pub type VerifierStatus = RegistrationStatus;
+
+impl RegistrationStatus {
     pub fn as_str(self) -> &'static str {
         match self {
-            IssuerStatus::Active => "active",
-            IssuerStatus::Suspended => "suspended",
-            IssuerStatus::Removed => "removed",
+            RegistrationStatus::Active => "active",
+            RegistrationStatus::Suspended => "suspended",
+            RegistrationStatus::Removed => "removed",
         }
     }
 }
@@ -110,6 +129,39 @@ impl TrustedIssuer {
     }
 }
 
+/// One verifier as the trust list shows it: a DID that may ask wallets for presentations
+/// on behalf of an NHS organisation (BR-30: NHS verifiers only, unless a separate policy
+/// says otherwise).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TrustedVerifier {
+    /// The verifier's DID (the one its OpenID4VP `client_id` names).
+    pub id: String,
+    pub ods_code: String,
+    /// What the holder is shown: the organisation and the desk, e.g. "… onboarding".
+    pub name: String,
+    pub verifier_status: VerifierStatus,
+    pub registered_at: DateTime<Utc>,
+    /// When the operator removed it; absent while it may still be reinstated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ended_at: Option<DateTime<Utc>>,
+}
+
+/// Whether a wallet may present to a verifier now, and who to show the holder if so.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum VerifierTrust {
+    Trusted {
+        name: String,
+        ods_code: String,
+    },
+    /// Listed, but the operator has paused it: refuse for now.
+    Suspended,
+    /// Removed from the registry for good: refuse.
+    Removed,
+    /// Not in the registry (or not registered yet at `now`): refuse.
+    Unknown,
+}
+
 /// Why a credential's issuer is or is not trusted for it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum TrustDecision {
@@ -126,6 +178,8 @@ pub enum TrustDecision {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct TrustList {
     pub issuers: Vec<TrustedIssuer>,
+    /// Verifiers wallets may present to; a list from before verifiers were listed has none.
+    pub verifiers: Vec<TrustedVerifier>,
     /// How long a verifier may reuse the list before fetching it again, in milliseconds
     /// (the same meaning as a status list's `ttl`).
     pub ttl_millis: Option<u64>,
@@ -151,6 +205,33 @@ fn has_type(value: &Value, wanted: &str) -> bool {
 impl TrustList {
     pub fn issuer(&self, did: &str) -> Option<&TrustedIssuer> {
         self.issuers.iter().find(|i| i.id == did)
+    }
+
+    pub fn verifier(&self, did: &str) -> Option<&TrustedVerifier> {
+        self.verifiers.iter().find(|v| v.id == did)
+    }
+
+    /// Whether a wallet may present to the verifier `did` at `now`. Only the present
+    /// counts: a verifier's past standing says nothing about a presentation made now.
+    pub fn verifier_trust(&self, did: &str, now: DateTime<Utc>) -> VerifierTrust {
+        let Some(listed) = self.verifier(did) else {
+            return VerifierTrust::Unknown;
+        };
+        if listed.verifier_status == VerifierStatus::Removed
+            || listed.ended_at.is_some_and(|ended| ended <= now)
+        {
+            return VerifierTrust::Removed;
+        }
+        if listed.verifier_status == VerifierStatus::Suspended {
+            return VerifierTrust::Suspended;
+        }
+        if now < listed.registered_at {
+            return VerifierTrust::Unknown;
+        }
+        VerifierTrust::Trusted {
+            name: listed.name.clone(),
+            ods_code: listed.ods_code.clone(),
+        }
     }
 
     /// BR-26a for one credential type: was `issuer` authorised for it at `issued_at`?
@@ -191,6 +272,20 @@ impl TrustList {
             "type": TRUST_LIST_TYPE,
             "trustedIssuers": issuers,
         });
+        // Left out when empty, so a registry without verifiers still signs a list that
+        // verifiers embedding the context from before verifiers were listed can read.
+        if !self.verifiers.is_empty() {
+            let mut verifiers = Vec::with_capacity(self.verifiers.len());
+            for verifier in &self.verifiers {
+                let mut entry = serde_json::to_value(verifier)
+                    .map_err(|e| problem(format!("verifier: {e}")))?;
+                if let Some(object) = entry.as_object_mut() {
+                    object.insert("type".into(), TRUSTED_VERIFIER_TYPE.into());
+                }
+                verifiers.push(entry);
+            }
+            subject["trustedVerifiers"] = verifiers.into();
+        }
         if let Some(ttl) = self.ttl_millis {
             subject["ttl"] = ttl.into();
         }
@@ -253,11 +348,44 @@ impl TrustList {
             }
             issuers.push(issuer);
         }
+        let verifiers = match subject.get("trustedVerifiers") {
+            None => Vec::new(),
+            Some(listed) => verifiers_from(listed)?,
+        };
         Ok(Self {
             issuers,
+            verifiers,
             ttl_millis,
         })
     }
+}
+
+fn verifiers_from(listed: &Value) -> Result<Vec<TrustedVerifier>, TrustListProblem> {
+    let listed = listed
+        .as_array()
+        .ok_or_else(|| problem("trustedVerifiers must be an array"))?;
+    if listed.len() > MAXIMUM_VERIFIERS {
+        return Err(problem("too many verifiers"));
+    }
+    let mut verifiers = Vec::with_capacity(listed.len());
+    for entry in listed {
+        let mut object: Map<String, Value> = entry
+            .as_object()
+            .cloned()
+            .ok_or_else(|| problem("each trusted verifier must be an object"))?;
+        if object.remove("type").as_ref().and_then(Value::as_str) != Some(TRUSTED_VERIFIER_TYPE) {
+            return Err(problem(format!(
+                "each trusted verifier must have type {TRUSTED_VERIFIER_TYPE}"
+            )));
+        }
+        let verifier: TrustedVerifier = serde_json::from_value(Value::Object(object))
+            .map_err(|e| problem(format!("trusted verifier: {e}")))?;
+        if !verifier.id.starts_with("did:") {
+            return Err(problem("a trusted verifier's id must be a DID"));
+        }
+        verifiers.push(verifier);
+    }
+    Ok(verifiers)
 }
 
 /// When a credential was issued, for the trust decision: its first proof's `created`, else
@@ -336,8 +464,132 @@ mod tests {
                     }],
                 },
             ],
+            verifiers: vec![
+                TrustedVerifier {
+                    id: DESK.into(),
+                    ods_code: "RJ1".into(),
+                    name: "Guy's and St Thomas' onboarding".into(),
+                    verifier_status: VerifierStatus::Active,
+                    registered_at: at("2026-01-01T00:00:00Z"),
+                    ended_at: None,
+                },
+                TrustedVerifier {
+                    id: PAUSED.into(),
+                    ods_code: "RTH".into(),
+                    name: "Oxford onboarding".into(),
+                    verifier_status: VerifierStatus::Suspended,
+                    registered_at: at("2026-01-01T00:00:00Z"),
+                    ended_at: None,
+                },
+                TrustedVerifier {
+                    id: GONE.into(),
+                    ods_code: "RR8".into(),
+                    name: "Leeds onboarding".into(),
+                    verifier_status: VerifierStatus::Removed,
+                    registered_at: at("2026-01-01T00:00:00Z"),
+                    ended_at: Some(at("2026-03-01T00:00:00Z")),
+                },
+            ],
             ttl_millis: Some(60_000),
         }
+    }
+
+    const DESK: &str = "did:web:verifier.rj1.example";
+    const PAUSED: &str = "did:web:verifier.rth.example";
+    const GONE: &str = "did:web:verifier.rr8.example";
+
+    #[test]
+    fn a_wallet_presents_only_to_an_active_listed_verifier() {
+        let list = list();
+        let trusted = VerifierTrust::Trusted {
+            name: "Guy's and St Thomas' onboarding".into(),
+            ods_code: "RJ1".into(),
+        };
+        let cases = [
+            ("active", DESK, "2026-06-01T00:00:00Z", trusted.clone()),
+            (
+                "registration second is inclusive",
+                DESK,
+                "2026-01-01T00:00:00Z",
+                trusted,
+            ),
+            (
+                "before it was registered",
+                DESK,
+                "2025-12-31T23:59:59Z",
+                VerifierTrust::Unknown,
+            ),
+            (
+                "suspended",
+                PAUSED,
+                "2026-06-01T00:00:00Z",
+                VerifierTrust::Suspended,
+            ),
+            (
+                "removed",
+                GONE,
+                "2026-06-01T00:00:00Z",
+                VerifierTrust::Removed,
+            ),
+            (
+                "removed is removed even before its end",
+                GONE,
+                "2026-02-01T00:00:00Z",
+                VerifierTrust::Removed,
+            ),
+            (
+                "not listed",
+                "did:web:verifier.elsewhere.example",
+                "2026-06-01T00:00:00Z",
+                VerifierTrust::Unknown,
+            ),
+            (
+                "an issuer is not a verifier",
+                RJ1,
+                "2026-06-01T00:00:00Z",
+                VerifierTrust::Unknown,
+            ),
+        ];
+        for (name, did, when, expected) in cases {
+            assert_eq!(list.verifier_trust(did, at(when)), expected, "{name}");
+        }
+        // An end in the list is final even if a status says otherwise.
+        let mut ended = list.clone();
+        ended.verifiers[0].ended_at = Some(at("2026-05-01T00:00:00Z"));
+        assert_eq!(
+            ended.verifier_trust(DESK, at("2026-05-01T00:00:00Z")),
+            VerifierTrust::Removed
+        );
+        assert!(matches!(
+            ended.verifier_trust(DESK, at("2026-04-30T23:59:59Z")),
+            VerifierTrust::Trusted { .. }
+        ));
+    }
+
+    #[test]
+    fn a_list_from_before_verifiers_were_listed_still_parses() {
+        let mut list = list();
+        list.verifiers.clear();
+        let credential = list
+            .to_credential(
+                "https://registry.example/trust-list",
+                "did:web:registry.example",
+                at("2026-11-24T12:00:00Z"),
+            )
+            .unwrap();
+        assert!(
+            credential["credentialSubject"]
+                .get("trustedVerifiers")
+                .is_none(),
+            "no verifiers, no term a reader from before verifiers would not know"
+        );
+        let parsed = TrustList::from_credential(&credential).unwrap();
+        assert!(parsed.verifiers.is_empty());
+        assert_eq!(parsed, list);
+        assert_eq!(
+            parsed.verifier_trust(DESK, at("2026-06-01T00:00:00Z")),
+            VerifierTrust::Unknown
+        );
     }
 
     #[test]
@@ -434,6 +686,17 @@ mod tests {
             credential["credentialSubject"]["trustedIssuers"][0]["type"],
             TRUSTED_ISSUER_TYPE
         );
+        let desk = &credential["credentialSubject"]["trustedVerifiers"][0];
+        assert_eq!(desk["type"], TRUSTED_VERIFIER_TYPE);
+        assert_eq!(desk["id"], DESK);
+        assert_eq!(desk["odsCode"], "RJ1");
+        assert_eq!(desk["verifierStatus"], "active");
+        assert_eq!(desk["registeredAt"], "2026-01-01T00:00:00Z");
+        assert!(desk.get("endedAt").is_none());
+        assert_eq!(
+            credential["credentialSubject"]["trustedVerifiers"][2]["endedAt"],
+            "2026-03-01T00:00:00Z"
+        );
         assert_eq!(TrustList::from_credential(&credential).unwrap(), list);
     }
 
@@ -497,10 +760,54 @@ mod tests {
                     json!({"credentialTypes": [], "authorisedFrom": "2026-01-01T00:00:00Z", "statusListIndex": "7"}),
                 ),
             ),
+            (
+                "verifiers not array",
+                broken("/credentialSubject/trustedVerifiers", json!({})),
+            ),
+            (
+                "verifier not a DID",
+                broken(
+                    "/credentialSubject/trustedVerifiers/0/id",
+                    json!("https://x"),
+                ),
+            ),
+            (
+                "verifier untyped",
+                broken(
+                    "/credentialSubject/trustedVerifiers/0/type",
+                    json!("TrustedIssuer"),
+                ),
+            ),
+            (
+                "bad verifier status",
+                broken(
+                    "/credentialSubject/trustedVerifiers/0/verifierStatus",
+                    json!("trusted"),
+                ),
+            ),
+            (
+                "verifier without a registration time",
+                broken(
+                    "/credentialSubject/trustedVerifiers/0",
+                    json!({"type": "TrustedVerifier", "id": DESK, "odsCode": "RJ1", "name": "x", "verifierStatus": "active"}),
+                ),
+            ),
+            (
+                "verifier with an unknown field",
+                broken(
+                    "/credentialSubject/trustedVerifiers/0",
+                    json!({"type": "TrustedVerifier", "id": DESK, "odsCode": "RJ1", "name": "x", "verifierStatus": "active", "registeredAt": "2026-01-01T00:00:00Z", "allowedClaims": []}),
+                ),
+            ),
         ];
         for (name, document) in cases {
             assert!(TrustList::from_credential(&document).is_err(), "{name}");
         }
+        let mut crowded = good.clone();
+        let one = good["credentialSubject"]["trustedVerifiers"][0].clone();
+        crowded["credentialSubject"]["trustedVerifiers"] =
+            Value::Array(vec![one; MAXIMUM_VERIFIERS + 1]);
+        assert!(TrustList::from_credential(&crowded).is_err(), "too many");
     }
 
     #[test]

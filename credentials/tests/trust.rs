@@ -6,12 +6,16 @@ use credentials::securing::{
     sign_credential, verify_credential, Cryptosuite, ProofRequest, SigningIdentity,
     VerificationEnvironment,
 };
-use credentials::trust_list::{Authorisation, IssuerStatus, TrustList, TrustedIssuer};
+use credentials::trust_list::{
+    Authorisation, IssuerStatus, TrustList, TrustedIssuer, TrustedVerifier, VerifierStatus,
+    VerifierTrust,
+};
 use credentials::{CheckName, CredentialKind, FixedClock, Outcome, PinnedDidDocuments};
 use serde_json::Value;
 
 const ISSUER_DID: &str = "did:web:127.0.0.1%3A8401";
 const REGISTRY_DID: &str = "did:web:127.0.0.1%3A8402";
+const VERIFIER_DID: &str = "did:web:127.0.0.1%3A8403";
 
 fn identity(did: &str, seed: u8) -> (SigningIdentity, Value) {
     let key = ed25519_dalek::SigningKey::from_bytes(&[seed; 32]);
@@ -36,6 +40,14 @@ fn trust_list(status: IssuerStatus, ended_at: Option<&str>) -> TrustList {
                 authorised_until: Some(at("2030-01-01T00:00:00Z")),
                 ended_at: ended_at.map(at),
             }],
+        }],
+        verifiers: vec![TrustedVerifier {
+            id: VERIFIER_DID.into(),
+            ods_code: "RJ1".into(),
+            name: "Guy's and St Thomas' onboarding".into(),
+            verifier_status: VerifierStatus::Active,
+            registered_at: at("2026-01-01T00:00:00Z"),
+            ended_at: None,
         }],
         ttl_millis: Some(60_000),
     }
@@ -83,17 +95,38 @@ async fn the_trust_list_signs_and_verifies_and_tampering_shows() {
         trust_list(IssuerStatus::Active, None)
     );
 
-    let mut tampered = signed.clone();
-    tampered["credentialSubject"]["trustedIssuers"][0]["authorisations"][0]["credentialTypes"] =
-        serde_json::json!(["EmploymentCredential", "SmartcardCredential"]);
-    let verdict = verify_credential(&tampered, &env).await.unwrap();
-    assert!(
-        matches!(
-            verdict.outcome_of(CheckName::Proof),
-            Some(Outcome::Failed(_))
-        ),
-        "{verdict:#?}"
+    assert_eq!(
+        TrustList::from_credential(&signed)
+            .unwrap()
+            .verifier_trust(VERIFIER_DID, at("2026-11-24T12:00:01Z")),
+        VerifierTrust::Trusted {
+            name: "Guy's and St Thomas' onboarding".into(),
+            ods_code: "RJ1".into()
+        }
     );
+
+    let mut widened = signed.clone();
+    widened["credentialSubject"]["trustedIssuers"][0]["authorisations"][0]["credentialTypes"] =
+        serde_json::json!(["EmploymentCredential", "SmartcardCredential"]);
+    let mut renamed = signed.clone();
+    renamed["credentialSubject"]["trustedVerifiers"][0]["name"] = "Payday Loans Ltd".into();
+    let mut reactivated = signed.clone();
+    reactivated["credentialSubject"]["trustedVerifiers"][0]["registeredAt"] =
+        "2020-01-01T00:00:00Z".into();
+    for (name, tampered) in [
+        ("issuer types", widened),
+        ("verifier name", renamed),
+        ("verifier registration", reactivated),
+    ] {
+        let verdict = verify_credential(&tampered, &env).await.unwrap();
+        assert!(
+            matches!(
+                verdict.outcome_of(CheckName::Proof),
+                Some(Outcome::Failed(_))
+            ),
+            "{name}: {verdict:#?}"
+        );
+    }
 }
 
 #[tokio::test]

@@ -17,8 +17,9 @@ use service_kit::{ApiError, BearerToken, JsonBody, ProblemKind};
 
 use crate::error::RegistryError;
 use crate::registry::{Actor, FeedEvent, Registry, StatusAction};
-use crate::store::IssuerRecord;
+use crate::store::{IssuerRecord, VerifierRecord};
 use crate::trusted_issuers::{IssuerAction, IssuerUpdate, NewIssuer};
+use crate::trusted_verifiers::{NewVerifier, VerifierAction};
 
 /// The registry and the tokens that say who a caller is. Registered issuers' tokens are
 /// in the registry's store (as digests); `issuers` holds those from the settings file.
@@ -41,6 +42,11 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/issuers/{did}/reinstate", post(reinstate_issuer))
         .route("/issuers/{did}/remove", post(remove_issuer))
         .route("/issuers/{did}/token", post(rotate_token))
+        .route("/verifiers", get(list_verifiers).post(register_verifier))
+        .route("/verifiers/{did}", get(show_verifier))
+        .route("/verifiers/{did}/suspend", post(suspend_verifier))
+        .route("/verifiers/{did}/reinstate", post(reinstate_verifier))
+        .route("/verifiers/{did}/remove", post(remove_verifier))
         .route("/allocations", post(allocate))
         .route("/status-changes", post(change_status))
         .route("/audit", get(audit))
@@ -116,7 +122,7 @@ impl FromRequestParts<Arc<AppState>> for OperatorCaller {
             actor @ Actor::Operator(_) => Ok(OperatorCaller(actor)),
             Actor::Issuer(_) => Err(ApiError::new(
                 ProblemKind::Forbidden,
-                "trusted issuers are managed by the operator",
+                "trusted issuers and verifiers are managed by the operator",
             )),
         }
     }
@@ -375,4 +381,96 @@ async fn rotate_token(
         .registry
         .rotate_issuer_token(&actor, &did, &request.reason)?;
     Ok(with_token(StatusCode::OK, &record, token))
+}
+
+/// A verifier's registration as the operator sees it (it has no token to hide).
+fn verifier_view(record: &VerifierRecord) -> Value {
+    serde_json::to_value(record).unwrap_or(Value::Null)
+}
+
+async fn list_verifiers(
+    State(state): State<Arc<AppState>>,
+    _operator: OperatorCaller,
+) -> Result<Json<Value>, ApiError> {
+    let verifiers: Vec<Value> = state
+        .registry
+        .verifiers()?
+        .iter()
+        .map(verifier_view)
+        .collect();
+    Ok(Json(json!({"verifiers": verifiers})))
+}
+
+async fn register_verifier(
+    State(state): State<Arc<AppState>>,
+    OperatorCaller(actor): OperatorCaller,
+    JsonBody(request): JsonBody<NewVerifier>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let record = state.registry.register_verifier(&actor, request)?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"verifier": verifier_view(&record)})),
+    ))
+}
+
+async fn show_verifier(
+    State(state): State<Arc<AppState>>,
+    _operator: OperatorCaller,
+    Path(did): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    Ok(Json(
+        json!({"verifier": verifier_view(&state.registry.verifier(&did)?)}),
+    ))
+}
+
+fn verifier_action(
+    state: &AppState,
+    actor: Actor,
+    did: &str,
+    action: VerifierAction,
+    reason: &str,
+) -> Result<Json<Value>, ApiError> {
+    let record = state
+        .registry
+        .change_verifier(&actor, did, action, reason)?;
+    Ok(Json(json!({"verifier": verifier_view(&record)})))
+}
+
+async fn suspend_verifier(
+    State(state): State<Arc<AppState>>,
+    OperatorCaller(actor): OperatorCaller,
+    Path(did): Path<String>,
+    JsonBody(request): JsonBody<ReasonRequest>,
+) -> Result<Json<Value>, ApiError> {
+    verifier_action(
+        &state,
+        actor,
+        &did,
+        VerifierAction::Suspend,
+        &request.reason,
+    )
+}
+
+async fn reinstate_verifier(
+    State(state): State<Arc<AppState>>,
+    OperatorCaller(actor): OperatorCaller,
+    Path(did): Path<String>,
+    JsonBody(request): JsonBody<ReasonRequest>,
+) -> Result<Json<Value>, ApiError> {
+    verifier_action(
+        &state,
+        actor,
+        &did,
+        VerifierAction::Reinstate,
+        &request.reason,
+    )
+}
+
+async fn remove_verifier(
+    State(state): State<Arc<AppState>>,
+    OperatorCaller(actor): OperatorCaller,
+    Path(did): Path<String>,
+    JsonBody(request): JsonBody<ReasonRequest>,
+) -> Result<Json<Value>, ApiError> {
+    verifier_action(&state, actor, &did, VerifierAction::Remove, &request.reason)
 }

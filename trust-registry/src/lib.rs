@@ -1,6 +1,6 @@
 //! The trust registry, run by the trust-framework operator: trusted issuers (which DID, for
-//! which organisation, may issue which credential types, over which intervals) published
-//! as a signed trust list; W3C Bitstring Status Lists for revocation and suspension; who
+//! which organisation, may issue which credential types, over which intervals) and trusted
+//! verifiers (which DIDs wallets may present to) published as a signed trust list; W3C Bitstring Status Lists for revocation and suspension; who
 //! may change which status; the audit log; and the change feed.
 //!
 //! Architecture invariant: a status change or registration change and its audit entry are
@@ -17,6 +17,7 @@ pub mod registry;
 pub mod settings;
 pub mod store;
 pub mod trusted_issuers;
+pub mod trusted_verifiers;
 
 use std::sync::Arc;
 

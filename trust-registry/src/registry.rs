@@ -1,5 +1,5 @@
 //! The registry's operations on status, free of HTTP. Trusted-issuer registration is in
-//! [`crate::trusted_issuers`].
+//! [`crate::trusted_issuers`], trusted verifiers in [`crate::trusted_verifiers`].
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -233,6 +233,7 @@ impl Registry {
             credential_id: Some(credential_id.to_owned()),
             purpose: Some(slot.purpose),
             issuer: None,
+            verifier: None,
             reason,
             event_id,
         };

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use chrono::{DateTime, Utc};
 use credentials::status_list::{random_free_index, Bitstring, StatusPurpose};
-use credentials::trust_list::{Authorisation, IssuerStatus};
+use credentials::trust_list::{Authorisation, IssuerStatus, VerifierStatus};
 use serde::{Deserialize, Serialize};
 use sled::transaction::{ConflictableTransactionError, TransactionError};
 use sled::Transactional;
@@ -30,7 +30,7 @@ pub struct Allocation {
 }
 
 /// One change, as the audit log keeps it (BR-34): of a credential's status, or of an
-/// issuer's registration.
+/// issuer's or a verifier's registration.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditEntry {
     pub sequence: u64,
@@ -46,6 +46,9 @@ pub struct AuditEntry {
     /// For registration changes: the issuer's DID.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub issuer: Option<String>,
+    /// For verifier registration changes: the verifier's DID.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verifier: Option<String>,
     pub reason: Option<String>,
     pub event_id: Option<String>,
 }
@@ -76,6 +79,22 @@ pub struct IssuerRecord {
     pub updated_at: DateTime<Utc>,
 }
 
+/// A registered verifier: a DID wallets may present to. It holds no token, since it writes
+/// nothing at the registry.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VerifierRecord {
+    pub did: String,
+    pub ods_code: String,
+    pub name: String,
+    pub status: VerifierStatus,
+    pub registered_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// When it was removed; removal is final.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ended_at: Option<DateTime<Utc>>,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 struct ListCursor {
     list: u32,
@@ -93,6 +112,7 @@ pub struct RegistryStore {
     issuers: sled::Tree,
     /// SHA-256 of an issuer's token (hex) → its DID. A removed issuer's token is dropped.
     issuer_tokens: sled::Tree,
+    verifiers: sled::Tree,
     list_size: usize,
 }
 
@@ -133,6 +153,7 @@ impl RegistryStore {
             keys: tree("keys")?,
             issuers: tree("issuers")?,
             issuer_tokens: tree("issuer-tokens")?,
+            verifiers: tree("verifiers")?,
             db,
             list_size,
         })
@@ -374,6 +395,57 @@ impl RegistryStore {
     /// Every registered issuer, by DID.
     pub fn issuers(&self) -> Result<Vec<IssuerRecord>> {
         self.issuers
+            .iter()
+            .values()
+            .map(|bytes| serde_json::from_slice(&bytes.map_err(store_error)?).map_err(store_error))
+            .collect()
+    }
+
+    /// Writes a verifier's registration as `change` makes it from the current one, with its
+    /// audit entry, in one transaction; then flushes. `change` may refuse (its error is
+    /// returned and nothing is written).
+    pub fn write_verifier<F>(
+        &self,
+        did: &str,
+        change: F,
+        entry: AuditEntry,
+    ) -> Result<(VerifierRecord, AuditEntry)>
+    where
+        F: Fn(Option<VerifierRecord>) -> Result<VerifierRecord>,
+    {
+        let written = unwrap_transaction((&self.verifiers, &self.audit).transaction(
+            |(verifiers, audit)| {
+                let current: Option<VerifierRecord> = match verifiers.get(did.as_bytes())? {
+                    Some(bytes) => Some(serde_json::from_slice(&bytes).map_err(abort)?),
+                    None => None,
+                };
+                let record = change(current).map_err(ConflictableTransactionError::Abort)?;
+                verifiers.insert(did.as_bytes(), serde_json::to_vec(&record).map_err(abort)?)?;
+                let entry = AuditEntry {
+                    sequence: audit.generate_id()?,
+                    ..entry.clone()
+                };
+                audit.insert(
+                    &entry.sequence.to_be_bytes(),
+                    serde_json::to_vec(&entry).map_err(abort)?,
+                )?;
+                Ok((record, entry))
+            },
+        ))?;
+        self.flush()?;
+        Ok(written)
+    }
+
+    pub fn verifier(&self, did: &str) -> Result<Option<VerifierRecord>> {
+        match self.verifiers.get(did.as_bytes()).map_err(store_error)? {
+            Some(bytes) => Ok(Some(serde_json::from_slice(&bytes).map_err(store_error)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Every registered verifier, by DID.
+    pub fn verifiers(&self) -> Result<Vec<VerifierRecord>> {
+        self.verifiers
             .iter()
             .values()
             .map(|bytes| serde_json::from_slice(&bytes.map_err(store_error)?).map_err(store_error))

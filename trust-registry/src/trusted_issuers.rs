@@ -83,7 +83,7 @@ fn hex_encode(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn floor_second(at: DateTime<Utc>) -> DateTime<Utc> {
+pub(crate) fn floor_second(at: DateTime<Utc>) -> DateTime<Utc> {
     at.duration_trunc(TimeDelta::seconds(1)).unwrap_or(at)
 }
 
@@ -102,6 +102,11 @@ fn required_reason(actor: &Actor, reason: &str) -> Result<String> {
             "only an operator manages trusted issuers".into(),
         ));
     }
+    checked_reason(reason)
+}
+
+/// An operator's reason for the audit log: present, and of a sane length.
+pub(crate) fn checked_reason(reason: &str) -> Result<String> {
     let reason = reason.trim();
     if reason.is_empty() {
         return Err(RegistryError::BadRequest(
@@ -116,7 +121,7 @@ fn required_reason(actor: &Actor, reason: &str) -> Result<String> {
     Ok(reason.to_owned())
 }
 
-fn checked_did(did: &str) -> Result<String> {
+pub(crate) fn checked_did(did: &str) -> Result<String> {
     let valid = (did.starts_with("did:web:") || did.starts_with("did:key:"))
         && did.len() <= 512
         && did.split(':').nth(2).is_some_and(|rest| !rest.is_empty())
@@ -132,13 +137,13 @@ fn checked_did(did: &str) -> Result<String> {
     }
 }
 
-fn checked_ods(ods: &str) -> Result<String> {
+pub(crate) fn checked_ods(ods: &str) -> Result<String> {
     OdsCode::parse(ods)
         .map(|c| c.as_str().to_owned())
         .map_err(|e| RegistryError::BadRequest(e.to_string()))
 }
 
-fn checked_name(name: &str) -> Result<String> {
+pub(crate) fn checked_name(name: &str) -> Result<String> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 200 || name.chars().any(char::is_control) {
         return Err(RegistryError::BadRequest(
@@ -204,7 +209,7 @@ impl Registry {
     }
 
     /// Drops the signed trust list and tells subscribers it changed.
-    fn trust_list_changed(&self, entry: &AuditEntry) {
+    pub(crate) fn trust_list_changed(&self, entry: &AuditEntry) {
         if let Ok(mut signed) = self.signed_trust_list.lock() {
             *signed = None;
         }
@@ -421,7 +426,8 @@ impl Registry {
         self.store.issuer_by_token_digest(&token_digest(token))
     }
 
-    /// The trust list as it stands: every issuer ever registered, with its intervals.
+    /// The trust list as it stands: every issuer ever registered, with its intervals, and
+    /// every verifier ever registered, with its status.
     pub fn trust_list(&self) -> Result<TrustList> {
         let issuers = self
             .store
@@ -437,6 +443,7 @@ impl Registry {
             .collect();
         Ok(TrustList {
             issuers,
+            verifiers: self.trusted_verifiers()?,
             ttl_millis: Some(self.ttl_millis),
         })
     }
