@@ -1,8 +1,9 @@
 //! `passport registry`: with `--config` (or nothing) it runs the trust registry service;
 //! with a subcommand it is the operator's client of a running registry: trusted issuers
-//! (`issuers list|show|register|update|suspend|reinstate|remove|rotate-token`), credential
-//! status (`revoke|suspend|reinstate --credential ID --reason …`) and the audit log. Plain
-//! HTTP; every rule is the registry's.
+//! (`issuers list|show|register|update|suspend|reinstate|remove|rotate-token`), trusted
+//! verifiers (`verifiers list|show|register|suspend|reinstate|remove`), credential status
+//! (`revoke|suspend|reinstate --credential ID --reason …`) and the audit log. Plain HTTP;
+//! every rule is the registry's.
 
 use std::path::{Path, PathBuf};
 
@@ -43,6 +44,13 @@ enum OperatorCommand {
     Issuers {
         #[command(subcommand)]
         command: IssuersCommand,
+        #[command(flatten)]
+        registry: RegistryConnection,
+    },
+    /// Trusted verifiers: who wallets may present to.
+    Verifiers {
+        #[command(subcommand)]
+        command: VerifiersCommand,
         #[command(flatten)]
         registry: RegistryConnection,
     },
@@ -147,6 +155,46 @@ enum IssuersCommand {
     },
 }
 
+#[derive(Subcommand)]
+enum VerifiersCommand {
+    /// List every registered verifier.
+    List,
+    /// Show one verifier.
+    Show { did: String },
+    /// Register a verifier wallets may present to (it gets no token: it writes nothing).
+    Register {
+        /// The verifier's DID (the one its OpenID4VP client_id names).
+        #[arg(long)]
+        did: String,
+        /// The ODS code of the organisation it asks on behalf of.
+        #[arg(long)]
+        ods: String,
+        /// What wallets show the holder, e.g. "Guy's and St Thomas' onboarding".
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Suspend a verifier: wallets refuse to present to it until it is reinstated.
+    Suspend {
+        did: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Reinstate a suspended verifier.
+    Reinstate {
+        did: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Remove a verifier for good: wallets refuse it and it cannot be registered again.
+    Remove {
+        did: String,
+        #[arg(long)]
+        reason: String,
+    },
+}
+
 impl RegistryConnection {
     fn token(&self) -> Result<String> {
         match &self.token {
@@ -182,6 +230,23 @@ impl RegistryClient {
     /// `/issuers/{did}`: a did:web DID carries `%`, which must reach the registry intact.
     fn issuer_path(did: &str) -> String {
         format!("/issuers/{}", did.replace('%', "%25"))
+    }
+
+    /// `/verifiers/{did}`, escaped as [`Self::issuer_path`] is.
+    fn verifier_path(did: &str) -> String {
+        format!("/verifiers/{}", did.replace('%', "%25"))
+    }
+
+    /// The verifier's registration, or `None` if the registry does not know it.
+    pub async fn verifier(&self, did: &str) -> Result<Option<Value>> {
+        let (status, body) = self
+            .send(reqwest::Method::GET, &Self::verifier_path(did), None)
+            .await?;
+        match status {
+            reqwest::StatusCode::NOT_FOUND => Ok(None),
+            s if s.is_success() => Ok(Some(body["verifier"].clone())),
+            s => Err(problem(s, &body)),
+        }
     }
 
     async fn send(
@@ -333,6 +398,7 @@ pub async fn run(args: RegistryArgs) -> Result<i32> {
     };
     match command {
         OperatorCommand::Issuers { command, registry } => issuers(command, &registry).await,
+        OperatorCommand::Verifiers { command, registry } => verifiers(command, &registry).await,
         OperatorCommand::Revoke(status) => change_status("revoke", status).await,
         OperatorCommand::Suspend(status) => change_status("suspend", status).await,
         OperatorCommand::Reinstate(status) => change_status("reinstate", status).await,
@@ -347,6 +413,7 @@ pub async fn run(args: RegistryArgs) -> Result<i32> {
                 let subject = entry["credential_id"]
                     .as_str()
                     .or_else(|| entry["issuer"].as_str())
+                    .or_else(|| entry["verifier"].as_str())
                     .unwrap_or("?");
                 println!(
                     "{:>6}  {}  {}  {}  {}  {}",
@@ -483,6 +550,99 @@ async fn issuers(command: IssuersCommand, registry: &RegistryConnection) -> Resu
         }
     }
     Ok(0)
+}
+
+fn print_verifier(verifier: &Value) {
+    let ended = verifier["endedAt"]
+        .as_str()
+        .map(|e| format!("  ended {e}"))
+        .unwrap_or_default();
+    println!(
+        "{}  {}  {}  {}  (registered {}{ended})",
+        verifier["did"].as_str().unwrap_or("?"),
+        verifier["odsCode"].as_str().unwrap_or("?"),
+        verifier["status"].as_str().unwrap_or("?"),
+        verifier["name"].as_str().unwrap_or("?"),
+        verifier["registeredAt"].as_str().unwrap_or("?"),
+    );
+}
+
+async fn verifiers(command: VerifiersCommand, registry: &RegistryConnection) -> Result<i32> {
+    let client = RegistryClient::new(&registry.registry_url, &registry.token()?);
+    let (did, action, reason) = match command {
+        VerifiersCommand::List => {
+            let body = client
+                .call(reqwest::Method::GET, "/verifiers", None)
+                .await?;
+            for verifier in body["verifiers"].as_array().into_iter().flatten() {
+                print_verifier(verifier);
+            }
+            return Ok(0);
+        }
+        VerifiersCommand::Show { did } => {
+            match client.verifier(&did).await? {
+                Some(verifier) => print_verifier(&verifier),
+                None => return Err(anyhow!("no registered verifier {did}")),
+            }
+            return Ok(0);
+        }
+        VerifiersCommand::Register {
+            did,
+            ods,
+            name,
+            reason,
+        } => {
+            let body = client
+                .call(
+                    reqwest::Method::POST,
+                    "/verifiers",
+                    Some(json!({"did": did, "odsCode": ods, "name": name, "reason": reason})),
+                )
+                .await?;
+            println!("registered verifier {did}");
+            print_verifier(&body["verifier"]);
+            return Ok(0);
+        }
+        VerifiersCommand::Suspend { did, reason } => (did, "suspend", reason),
+        VerifiersCommand::Reinstate { did, reason } => (did, "reinstate", reason),
+        VerifiersCommand::Remove { did, reason } => (did, "remove", reason),
+    };
+    let body = client
+        .call(
+            reqwest::Method::POST,
+            &format!("{}/{action}", RegistryClient::verifier_path(&did)),
+            Some(json!({"reason": reason})),
+        )
+        .await?;
+    print_verifier(&body["verifier"]);
+    Ok(0)
+}
+
+/// The local verifier's registration for `passport up`: registered on first start, left
+/// as it is after that (an operator's suspension or removal is not undone by a restart).
+pub async fn ensure_verifier_registered(
+    registry_url: &str,
+    operator_token: &str,
+    registration: Value,
+) -> Result<()> {
+    let client = RegistryClient::new(registry_url, operator_token);
+    let did = registration["did"]
+        .as_str()
+        .ok_or_else(|| anyhow!("registration without a DID"))?
+        .to_owned();
+    match client.verifier(&did).await? {
+        None => {
+            client
+                .call(reqwest::Method::POST, "/verifiers", Some(registration))
+                .await?;
+        }
+        Some(verifier) if verifier["status"] != "active" => println!(
+            "  note: the local verifier is {} at the registry; wallets will not present to it",
+            verifier["status"].as_str().unwrap_or("?")
+        ),
+        Some(_) => {}
+    }
+    Ok(())
 }
 
 /// The local issuer's registration for `passport up`: registered on first start (its token

@@ -156,6 +156,23 @@ pub async fn run(args: UpArgs) -> Result<()> {
         ..VerifierSettings::default()
     };
     let verifier = verifier::build(&verifier_settings).map_err(anyhow::Error::msg)?;
+    // Wallets present only to verifiers in the trust list (BR-30: NHS verifiers), so the
+    // operator registers the local onboarding desk, for the local organisation (RJ1), under
+    // the verifier's own did:web (the one its OpenID4VP client_id names).
+    let verifier_did = credentials::did::did_web_for_base_url(&verifier_settings.public_base_url)?;
+    let verifier_registration = serde_json::json!({
+        "did": verifier_did,
+        "odsCode": ods,
+        "name": format!("{} onboarding", organisation_name(&issuer_settings.rbac_catalogue, &ods)),
+        "reason": "passport up: the local onboarding verifier",
+    });
+    crate::registry_cmd::ensure_verifier_registered(
+        &format!("http://{registry_address}"),
+        &token,
+        verifier_registration,
+    )
+    .await
+    .context("cannot register the local verifier at the trust registry")?;
 
     println!("NHS Staff Passport is running.");
     println!(
@@ -163,7 +180,7 @@ pub async fn run(args: UpArgs) -> Result<()> {
         issuer.did()
     );
     println!("  registry  http://{registry_address}   (DID {registry_did})");
-    println!("  verifier  http://{verifier_address}");
+    println!("  verifier  http://{verifier_address}   (DID {verifier_did})");
     println!(
         "  API token {token}   (also in {})",
         args.data.join("dev-token").display()

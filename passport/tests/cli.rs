@@ -316,6 +316,103 @@ fn the_operator_manages_issuers_and_revokes_from_the_command_line() {
         assert!(said.contains(expected), "{expected}: {said}");
     }
 
+    // `passport up` registered its verifier too, under its did:web, for its organisation;
+    // the operator manages verifiers as issuers, with a reason, and each change is audited.
+    let local_verifier = format!("did:web:127.0.0.1%3A{verifier_port}");
+    let listed = registry(&["verifiers", "list"]);
+    let said = text(&listed);
+    assert!(listed.status.success(), "{said}");
+    assert!(
+        said.contains(&local_verifier) && said.contains("RJ1") && said.contains("active"),
+        "{said}"
+    );
+    let desk = "did:web:onboarding.rth.example";
+    let registered = registry(&[
+        "verifiers",
+        "register",
+        "--did",
+        desk,
+        "--ods",
+        "RTH",
+        "--name",
+        "Oxford onboarding",
+        "--reason",
+        "new desk",
+    ]);
+    assert!(registered.status.success(), "{}", text(&registered));
+    let twice = registry(&[
+        "verifiers",
+        "register",
+        "--did",
+        desk,
+        "--ods",
+        "RTH",
+        "--name",
+        "Oxford onboarding",
+        "--reason",
+        "again",
+    ]);
+    assert_eq!(twice.status.code(), Some(2));
+    assert!(text(&twice).contains("409"), "{}", text(&twice));
+    let suspended = registry(&["verifiers", "suspend", desk, "--reason", "phishing report"]);
+    assert!(
+        text(&suspended).contains("suspended"),
+        "{}",
+        text(&suspended)
+    );
+    let removed = registry(&["verifiers", "remove", desk, "--reason", "closed"]);
+    assert!(text(&removed).contains("removed"), "{}", text(&removed));
+    let shown = registry(&["verifiers", "show", desk]);
+    assert!(
+        text(&shown).contains("removed") && text(&shown).contains("ended"),
+        "{}",
+        text(&shown)
+    );
+    let audit = text(&registry(&["audit"]));
+    for expected in [
+        "register-verifier",
+        "suspend-verifier",
+        "phishing report",
+        "remove-verifier",
+    ] {
+        assert!(audit.contains(expected), "{expected}: {audit}");
+    }
+
+    // A restart on the same store registers nothing twice.
+    drop(_platform);
+    let _platform = Running(
+        passport()
+            .args(["up", "--data"])
+            .arg(&data)
+            .arg("--sample-data")
+            .arg(&sample_data)
+            .args([
+                "--issuer-port",
+                &issuer_port.to_string(),
+                "--verifier-port",
+                &verifier_port.to_string(),
+                "--registry-port",
+                &registry_port.to_string(),
+            ])
+            .spawn()
+            .unwrap(),
+    );
+    wait_for(verifier_port);
+    // The verifier serves only once `up` has registered everything: it answering proves the
+    // restart got past the registrations.
+    let said = verify_until(&verifier_url, &employment, "NOT verified");
+    assert!(said.starts_with("NOT verified"), "{said}");
+    let said = text(&registry(&["verifiers", "list"]));
+    assert_eq!(said.matches(&local_verifier).count(), 1, "{said}");
+    let audit = text(&registry(&["audit"]));
+    assert_eq!(
+        audit
+            .matches("passport up: the local onboarding verifier")
+            .count(),
+        1,
+        "{audit}"
+    );
+
     // `passport registry --config FILE` still runs the service alone.
     let config = work.path().join("registry.toml");
     std::fs::write(
