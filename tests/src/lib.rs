@@ -460,3 +460,35 @@ pub async fn register_issuer(
         .map(str::to_owned)
         .context("the registration answer has no token")
 }
+
+/// Registers a verifier at a running registry as the operator: a DID wallets may present
+/// to, on behalf of the organisation `ods_code`, shown to holders as `name`. A verifier
+/// gets no token (it writes nothing at the registry).
+pub async fn register_verifier(
+    registry_url: &str,
+    operator_token: &str,
+    did: &str,
+    ods_code: &str,
+    name: &str,
+) -> Result<()> {
+    let body = json!({
+        "did": did,
+        "odsCode": ods_code,
+        "name": name,
+        "reason": "registered by the test harness",
+    });
+    let response = reqwest::Client::new()
+        .post(format!("{}/verifiers", registry_url.trim_end_matches('/')))
+        .bearer_auth(operator_token)
+        .json(&body)
+        .send()
+        .await?;
+    if response.status() != 201 {
+        bail!(
+            "registering verifier {did}: {} {}",
+            response.status(),
+            response.text().await?
+        );
+    }
+    Ok(())
+}

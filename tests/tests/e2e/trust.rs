@@ -818,3 +818,313 @@ async fn the_change_feed_drops_the_cached_trust_list() {
         "without the feed the cached list is used until its ttl"
     );
 }
+
+/// The registry's trust list, fetched, checked against the registry's DID document and
+/// read: what a wallet deciding whom to present to would hold.
+async fn verified_trust_list(platform: &Platform) -> credentials::trust_list::TrustList {
+    let list = platform
+        .get_json(&format!("{}/trust-list", platform.registry_url))
+        .await
+        .unwrap();
+    let registry_document = platform
+        .get_json(&format!("{}/.well-known/did.json", platform.registry_url))
+        .await
+        .unwrap();
+    let registry_did = registry_document["id"].as_str().unwrap().to_owned();
+    assert_eq!(list["issuer"], registry_did.as_str());
+    let pinned = PinnedDidDocuments::new().with(registry_document).unwrap();
+    let dids = ResolvedDids::resolve_all(&pinned, [registry_did.as_str()]).await;
+    let clock = credentials::SystemClock;
+    let verdict =
+        credentials::verify_credential(&list, &VerificationEnvironment::new(&dids, &clock))
+            .await
+            .unwrap();
+    assert!(verdict.verified(), "{verdict:#?}");
+    credentials::trust_list::TrustList::from_credential(&list).unwrap()
+}
+
+#[tokio::test]
+async fn the_operator_manages_verifiers_and_wallets_read_their_trust_from_the_signed_list() {
+    use credentials::trust_list::VerifierTrust;
+
+    let platform = Platform::start().await.unwrap();
+    let issuer_token = platform.issuer_registry_token.clone();
+    let desk = "did:web:onboarding.rth.example.nhs.uk";
+    let path = format!("/verifiers/{}", did_path_segment(desk));
+    let registration = |did: &str, ods: &str, name: &str, reason: &str| json!({"did": did, "odsCode": ods, "name": name, "reason": reason});
+    let good = registration(desk, "RTH", "Oxford onboarding", "new desk");
+    let reason = |r: &str| Some(json!({"reason": r}));
+    let trust_now =
+        |list: &credentials::trust_list::TrustList| list.verifier_trust(desk, Utc::now());
+    assert_eq!(
+        trust_now(&verified_trust_list(&platform).await),
+        VerifierTrust::Unknown
+    );
+
+    // 401 without a token or with an unknown one; 403 with an issuer's token.
+    for (method, route, body) in [
+        (Method::GET, "/verifiers".to_owned(), None),
+        (Method::POST, "/verifiers".to_owned(), Some(good.clone())),
+        (Method::GET, path.clone(), None),
+        (Method::POST, format!("{path}/suspend"), reason("x")),
+        (Method::POST, format!("{path}/reinstate"), reason("x")),
+        (Method::POST, format!("{path}/remove"), reason("x")),
+    ] {
+        let (status, problem) = call(&platform, method.clone(), &route, None, body.clone()).await;
+        assert_eq!(status, 401, "{method} {route}: {problem}");
+        assert_eq!(problem["status"], 401);
+        let (status, _) = call(
+            &platform,
+            method.clone(),
+            &route,
+            Some("not-a-token-at-all"),
+            body.clone(),
+        )
+        .await;
+        assert_eq!(status, 401, "{method} {route}");
+        let (status, problem) =
+            call(&platform, method.clone(), &route, Some(&issuer_token), body).await;
+        assert_eq!(
+            status, 403,
+            "{method} {route} with an issuer token: {problem}"
+        );
+    }
+
+    // Bad input: a problem with a reason, and nothing changes.
+    let audit_before = audit_len(&platform).await;
+    let mut unknown_field = good.clone();
+    unknown_field["token"] = "please".into();
+    let mut no_name = good.clone();
+    no_name.as_object_mut().unwrap().remove("name");
+    for (name, body) in [
+        (
+            "not a DID",
+            registration(
+                "https://onboarding.rth.example",
+                "RTH",
+                "Oxford onboarding",
+                "r",
+            ),
+        ),
+        (
+            "DID with a fragment",
+            registration("did:web:onboarding.rth.example#key-1", "RTH", "Oxford", "r"),
+        ),
+        (
+            "bad ODS code",
+            registration(desk, "rth!", "Oxford onboarding", "r"),
+        ),
+        ("empty name", registration(desk, "RTH", " ", "r")),
+        (
+            "empty reason",
+            registration(desk, "RTH", "Oxford onboarding", ""),
+        ),
+        ("no name", no_name),
+        ("unknown field", unknown_field),
+        ("not an object", json!(["did:web:onboarding.rth.example"])),
+    ] {
+        let response = platform
+            .http
+            .post(format!("{}/verifiers", platform.registry_url))
+            .bearer_auth(OPERATOR_TOKEN)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 400, "{name}");
+        assert_eq!(
+            response.headers()["content-type"],
+            "application/problem+json",
+            "{name}"
+        );
+        let problem: Value = response.json().await.unwrap();
+        assert!(
+            problem["type"].is_string() && problem["detail"].is_string(),
+            "{name}: {problem}"
+        );
+    }
+    for (route, body) in [
+        (format!("{path}/suspend"), reason("not registered yet")),
+        (format!("{path}/remove"), reason("not registered yet")),
+    ] {
+        let (status, _) = call(&platform, Method::POST, &route, Some(OPERATOR_TOKEN), body).await;
+        assert_eq!(status, 404, "{route}");
+    }
+    let (status, _) = call(&platform, Method::GET, &path, Some(OPERATOR_TOKEN), None).await;
+    assert_eq!(status, 404);
+    assert_eq!(
+        audit_len(&platform).await,
+        audit_before,
+        "refusals change nothing"
+    );
+    assert!(verified_trust_list(&platform).await.verifiers.is_empty());
+
+    // Registration (through the harness, as other tests do it): no token comes back, the
+    // signed list names it, and the wallet's decision is "trusted, for Oxford onboarding".
+    tests::register_verifier(
+        &platform.registry_url,
+        OPERATOR_TOKEN,
+        desk,
+        "RTH",
+        "Oxford onboarding",
+    )
+    .await
+    .unwrap();
+    let (status, shown) = call(&platform, Method::GET, &path, Some(OPERATOR_TOKEN), None).await;
+    assert_eq!(status, 200);
+    assert_eq!(shown["verifier"]["status"], "active");
+    assert_eq!(shown["verifier"]["odsCode"], "RTH");
+    assert!(shown.get("token").is_none() && shown["verifier"].get("tokenSha256").is_none());
+    let (_, all) = call(
+        &platform,
+        Method::GET,
+        "/verifiers",
+        Some(OPERATOR_TOKEN),
+        None,
+    )
+    .await;
+    assert_eq!(all["verifiers"].as_array().unwrap().len(), 1, "{all}");
+    let list = verified_trust_list(&platform).await;
+    assert_eq!(
+        trust_now(&list),
+        VerifierTrust::Trusted {
+            name: "Oxford onboarding".into(),
+            ods_code: "RTH".into()
+        }
+    );
+    assert!(list.issuer(desk).is_none(), "a verifier is not an issuer");
+    let (status, _) = call(
+        &platform,
+        Method::POST,
+        "/verifiers",
+        Some(OPERATOR_TOKEN),
+        Some(registration(desk, "RTH", "Oxford again", "again")),
+    )
+    .await;
+    assert_eq!(status, 409, "registered twice");
+
+    // Listen to the feed as a wallet or verifier would, then suspend.
+    let mut feed = platform
+        .http
+        .get(format!("{}/events", platform.registry_url))
+        .send()
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let (status, _) = call(
+        &platform,
+        Method::POST,
+        &format!("{path}/suspend"),
+        Some(OPERATOR_TOKEN),
+        Some(json!({})),
+    )
+    .await;
+    assert_eq!(status, 400, "a reason is required");
+    let (status, body) = call(
+        &platform,
+        Method::POST,
+        &format!("{path}/suspend"),
+        Some(OPERATOR_TOKEN),
+        reason("phishing report"),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["verifier"]["status"], "suspended");
+    let mut seen = String::new();
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while !seen.contains("\n\n") && Instant::now() < deadline {
+        if let Ok(Ok(Some(chunk))) =
+            tokio::time::timeout(Duration::from_millis(500), feed.chunk()).await
+        {
+            seen.push_str(&String::from_utf8_lossy(&chunk));
+        }
+    }
+    assert!(seen.contains("event: trust-list-change"), "{seen}");
+    assert!(
+        !seen.contains(desk),
+        "the feed names the list, not the verifier: {seen}"
+    );
+    assert_eq!(
+        trust_now(&verified_trust_list(&platform).await),
+        VerifierTrust::Suspended
+    );
+    let (status, _) = call(
+        &platform,
+        Method::POST,
+        &format!("{path}/suspend"),
+        Some(OPERATOR_TOKEN),
+        reason("again"),
+    )
+    .await;
+    assert_eq!(status, 409);
+
+    let (status, _) = call(
+        &platform,
+        Method::POST,
+        &format!("{path}/reinstate"),
+        Some(OPERATOR_TOKEN),
+        reason("report was mistaken"),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(matches!(
+        trust_now(&verified_trust_list(&platform).await),
+        VerifierTrust::Trusted { .. }
+    ));
+
+    // Removal is final: the list says removed, and nothing brings it back.
+    let (status, body) = call(
+        &platform,
+        Method::POST,
+        &format!("{path}/remove"),
+        Some(OPERATOR_TOKEN),
+        reason("desk closed"),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body["verifier"]["endedAt"].is_string());
+    assert_eq!(
+        trust_now(&verified_trust_list(&platform).await),
+        VerifierTrust::Removed
+    );
+    let audit_before = audit_len(&platform).await;
+    for (route, body) in [
+        (format!("{path}/reinstate"), reason("undo")),
+        (format!("{path}/suspend"), reason("undo")),
+        (format!("{path}/remove"), reason("again")),
+        ("/verifiers".to_owned(), Some(good.clone())),
+    ] {
+        let (status, problem) =
+            call(&platform, Method::POST, &route, Some(OPERATOR_TOKEN), body).await;
+        assert_eq!(status, 409, "{route}: {problem}");
+    }
+    assert_eq!(audit_len(&platform).await, audit_before);
+    assert_eq!(
+        trust_now(&verified_trust_list(&platform).await),
+        VerifierTrust::Removed
+    );
+
+    let (_, audit) = call(&platform, Method::GET, "/audit", Some(OPERATOR_TOKEN), None).await;
+    let changes: Vec<String> = audit["audit"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["verifier"] == desk)
+        .map(|e| {
+            format!(
+                "{} ({})",
+                e["action"].as_str().unwrap(),
+                e["reason"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(
+        changes,
+        [
+            "register-verifier (registered by the test harness)",
+            "suspend-verifier (phishing report)",
+            "reinstate-verifier (report was mistaken)",
+            "remove-verifier (desk closed)",
+        ]
+    );
+}
