@@ -993,6 +993,14 @@ async fn the_operator_manages_verifiers_and_wallets_read_their_trust_from_the_si
         }
     );
     assert!(list.issuer(desk).is_none(), "a verifier is not an issuer");
+    // The platform's verifier reads the list with verifiers in it for the issuer check.
+    let issued = platform
+        .issue_person("P0001", None, "eddsa-rdfc-2022")
+        .await
+        .unwrap();
+    let result = verified_within_a_second(&platform, &issued[0], true).await;
+    assert_eq!(result["verified"], true, "{result:#}");
+    assert_eq!(issuer_trusted(&result).0, "passed", "{result:#}");
     let (status, _) = call(
         &platform,
         Method::POST,
