@@ -418,6 +418,56 @@ pub fn credential_types(credential: &Value) -> Vec<String> {
         .collect()
 }
 
+/// Accepts a trust list only as a credential of the trust-list type, issued and signed by
+/// `registry_did` (and no other), that verifies now; returns what it lists. Shared by the
+/// verifier and the wallet (which checks who asks it for a presentation).
+pub async fn verify_trust_list(
+    document: &Value,
+    registry_did: &str,
+    resolver: &dyn crate::did::DidResolver,
+    clock: &dyn crate::Clock,
+) -> Result<TrustList, String> {
+    let issuer = match document.get("issuer") {
+        Some(Value::String(id)) => Some(id.as_str()),
+        Some(Value::Object(object)) => object.get("id").and_then(Value::as_str),
+        _ => None,
+    };
+    if issuer != Some(registry_did) {
+        return Err(format!(
+            "the trust list is not issued by the registry {registry_did}"
+        ));
+    }
+    let is_trust_list = match document.get("type") {
+        Some(Value::Array(types)) => types
+            .iter()
+            .any(|t| t.as_str() == Some(TRUST_LIST_CREDENTIAL_TYPE)),
+        _ => false,
+    };
+    if !is_trust_list {
+        return Err(format!(
+            "the document is not a {TRUST_LIST_CREDENTIAL_TYPE}"
+        ));
+    }
+    let methods = crate::securing::verification_methods_named(document);
+    let dids =
+        crate::did::ResolvedDids::resolve_all(resolver, methods.iter().map(String::as_str)).await;
+    let env = crate::securing::VerificationEnvironment::new(&dids, clock);
+    let verdict = crate::securing::verify_credential(document, &env)
+        .await
+        .map_err(|e| format!("the trust list does not verify: {e}"))?;
+    if !verdict.verified() {
+        let reasons: Vec<String> = verdict
+            .failures()
+            .map(|c| format!("{:?}: {:?}", c.name, c.outcome))
+            .collect();
+        return Err(format!(
+            "the trust list does not verify: {}",
+            reasons.join("; ")
+        ));
+    }
+    TrustList::from_credential(document).map_err(|e| e.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -22,6 +22,14 @@ pub struct WalletArgs {
     /// `passport up` on 127.0.0.1 over HTTP; anything else is HTTPS only).
     #[arg(long)]
     https_only: bool,
+    /// The trust framework's signed trust list: a verifier it does not list as active is
+    /// refused. `none` presents to any verifier (not recommended; BR-30).
+    #[arg(
+        long,
+        env = "PASSPORT_WALLET_TRUST_LIST",
+        default_value = "http://127.0.0.1:8402/trust-list"
+    )]
+    trust_list: String,
     #[command(subcommand)]
     command: WalletCommand,
 }
@@ -73,6 +81,8 @@ pub async fn run(args: WalletArgs) -> Result<i32> {
         &passphrase,
         WalletOptions {
             allow_loopback_http: !args.https_only,
+            trust_list_url: (args.trust_list != "none").then_some(args.trust_list),
+            registry_did: None,
         },
     )?;
     match args.command {
@@ -131,11 +141,17 @@ async fn present(
     choices: Vec<(String, String)>,
 ) -> Result<i32> {
     let request = wallet.read_request(link).await?;
-    println!(
-        "{} asks (verified: the request is signed by {}):",
-        request.verifier_name.as_deref().unwrap_or("A verifier"),
-        request.verifier_did
-    );
+    match &request.registered_as {
+        Some(registered) => println!(
+            "{} ({}) asks; the trust registry lists {} as theirs, and signed the request:",
+            registered.name, registered.ods_code, request.verifier_did
+        ),
+        None => println!(
+            "{} asks, NOT checked against a trust registry (signed by {}):",
+            request.verifier_name.as_deref().unwrap_or("A verifier"),
+            request.verifier_did
+        ),
+    }
     let mut chosen: BTreeMap<String, String> = choices.into_iter().collect();
     for query in &request.dcql_query.credentials {
         let candidates = request

@@ -603,11 +603,13 @@ fn an_ra_offers_and_the_terminal_wallet_accepts_with_the_pin() {
     );
 
     let wallet_dir = work.path().join("wallet");
+    let trust_list = format!("http://127.0.0.1:{registry_port}/trust-list");
     let wallet = |args: &[&str]| {
         passport()
             .arg("wallet")
             .arg("--wallet")
             .arg(&wallet_dir)
+            .args(["--trust-list", &trust_list])
             .args(args)
             .env("PASSPORT_WALLET_PASSPHRASE", "a passphrase for the test")
             .output()
@@ -659,6 +661,10 @@ fn an_ra_offers_and_the_terminal_wallet_accepts_with_the_pin() {
     assert!(
         shown.contains("identity"),
         "the holder is shown what is asked: {shown}"
+    );
+    assert!(
+        shown.contains("the trust registry lists"),
+        "who asks, checked: {shown}"
     );
     let result = officer(&["result", &request_id]);
     assert!(result.status.success(), "{}", text(&result));

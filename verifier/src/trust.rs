@@ -7,10 +7,9 @@ use std::collections::HashSet;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use credentials::did::{did_web_for_base_url, DidResolver, ResolvedDids};
-use credentials::securing::verification_methods_named;
-use credentials::trust_list::{TrustList, TRUST_LIST_CREDENTIAL_TYPE};
-use credentials::{verify_credential, Clock, VerificationEnvironment};
+use credentials::did::{did_web_for_base_url, DidResolver};
+use credentials::trust_list::{verify_trust_list, TrustList};
+use credentials::Clock;
 use serde_json::Value;
 
 /// Generous for a few hundred organisations; larger is refused rather than read.
@@ -128,52 +127,12 @@ impl TrustListFetcher {
         serde_json::from_slice(&bytes).map_err(|e| format!("the trust list is not JSON: {e}"))
     }
 
-    /// The list is accepted only as a credential of the trust-list type, issued and signed
-    /// by the registry's DID, that verifies now.
     async fn verified(
         &self,
         document: &Value,
         resolver: &dyn DidResolver,
         clock: &dyn Clock,
     ) -> Result<TrustList, String> {
-        let issuer = match document.get("issuer") {
-            Some(Value::String(id)) => Some(id.as_str()),
-            Some(Value::Object(object)) => object.get("id").and_then(Value::as_str),
-            _ => None,
-        };
-        if issuer != Some(self.registry_did.as_str()) {
-            return Err(format!(
-                "the trust list is not issued by the registry {}",
-                self.registry_did
-            ));
-        }
-        let is_trust_list = match document.get("type") {
-            Some(Value::Array(types)) => types
-                .iter()
-                .any(|t| t.as_str() == Some(TRUST_LIST_CREDENTIAL_TYPE)),
-            _ => false,
-        };
-        if !is_trust_list {
-            return Err(format!(
-                "the document is not a {TRUST_LIST_CREDENTIAL_TYPE}"
-            ));
-        }
-        let methods = verification_methods_named(document);
-        let dids = ResolvedDids::resolve_all(resolver, methods.iter().map(String::as_str)).await;
-        let env = VerificationEnvironment::new(&dids, clock);
-        let verdict = verify_credential(document, &env)
-            .await
-            .map_err(|e| format!("the trust list does not verify: {e}"))?;
-        if !verdict.verified() {
-            let reasons: Vec<String> = verdict
-                .failures()
-                .map(|c| format!("{:?}: {:?}", c.name, c.outcome))
-                .collect();
-            return Err(format!(
-                "the trust list does not verify: {}",
-                reasons.join("; ")
-            ));
-        }
-        TrustList::from_credential(document).map_err(|e| e.to_string())
+        verify_trust_list(document, &self.registry_did, resolver, clock).await
     }
 }

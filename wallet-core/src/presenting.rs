@@ -28,12 +28,21 @@ pub struct PresentationRequest {
     pub verifier_did: String,
     /// The name the verifier gives itself in `client_metadata` (unverified).
     pub verifier_name: Option<String>,
+    /// Who the trust registry says the verifier is, when the wallet checks a trust list.
+    pub registered_as: Option<RegisteredVerifier>,
     pub response_uri: String,
     pub nonce: String,
     pub state: Option<String>,
     pub dcql_query: DcqlQuery,
     /// Query id → credentials that could answer it, best first.
     pub candidates: BTreeMap<String, Vec<Candidate>>,
+}
+
+/// A verifier as the trust registry lists it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RegisteredVerifier {
+    pub name: String,
+    pub ods_code: String,
 }
 
 /// What the verifier said after receiving the answer.
@@ -129,6 +138,8 @@ impl Wallet {
         key.verify(jws.signing_input.as_bytes(), &signature)
             .map_err(|_| untrusted("the request object's signature does not verify"))?;
 
+        let registered_as = self.registered_verifier(&verifier_did).await?;
+
         if let Some(exp) = payload.get("exp").and_then(Value::as_i64) {
             if exp < Utc::now().timestamp() {
                 return Err(invalid("the request has expired"));
@@ -179,12 +190,50 @@ impl Wallet {
                 .pointer("/client_metadata/client_name")
                 .and_then(Value::as_str)
                 .map(str::to_owned),
+            registered_as,
             response_uri,
             nonce,
             state: text("state"),
             dcql_query,
             candidates,
         })
+    }
+
+    /// Whether the trust registry lists this verifier as active; refused if it does not.
+    async fn registered_verifier(&self, did: &str) -> Result<Option<RegisteredVerifier>> {
+        use credentials::trust_list::{verify_trust_list, VerifierTrust};
+        let Some(url) = &self.options().trust_list_url else {
+            return Ok(None);
+        };
+        let untrusted = |detail: String| WalletError::UntrustedVerifier { detail };
+        let registry_did = match &self.options().registry_did {
+            Some(did) => did.clone(),
+            None => url
+                .strip_suffix("/trust-list")
+                .and_then(|base| credentials::did::did_web_for_base_url(base).ok())
+                .ok_or_else(|| untrusted(format!("no registry DID is known for {url}")))?,
+        };
+        let document: Value = self.http().get_json(url).await?;
+        let dids = crate::dids::WebDids {
+            http: self.http().clone(),
+        };
+        let list = verify_trust_list(&document, &registry_did, &dids, &credentials::SystemClock)
+            .await
+            .map_err(|e| untrusted(format!("the trust list cannot be used: {e}")))?;
+        match list.verifier_trust(did, Utc::now()) {
+            VerifierTrust::Trusted { name, ods_code } => {
+                Ok(Some(RegisteredVerifier { name, ods_code }))
+            }
+            VerifierTrust::Suspended => Err(untrusted(format!(
+                "{did} is suspended in the trust registry"
+            ))),
+            VerifierTrust::Removed => Err(untrusted(format!(
+                "{did} has been removed from the trust registry"
+            ))),
+            VerifierTrust::Unknown => Err(untrusted(format!(
+                "{did} is not a verifier the trust registry knows"
+            ))),
+        }
     }
 
     async fn resolve_did_web_key(

@@ -28,12 +28,20 @@ const HOLDER_KEY: &str = "holder-key";
 pub struct WalletOptions {
     /// Let the wallet talk plain HTTP to loopback addresses (development only).
     pub allow_loopback_http: bool,
+    /// The trust framework's signed trust list (e.g. `https://registry…/trust-list`): a
+    /// verifier not registered there as active is refused (BR-30: sharing is with NHS
+    /// verifiers only by default). Without it, who asks is shown unchecked.
+    pub trust_list_url: Option<String>,
+    /// The registry DID the trust list must be signed by; by default the did:web of the
+    /// trust list URL without its `/trust-list`.
+    pub registry_did: Option<String>,
 }
 
 pub struct Wallet {
     store: Arc<Store>,
     keys: Arc<dyn KeyStore>,
     http: Http,
+    options: WalletOptions,
 }
 
 impl Wallet {
@@ -54,11 +62,16 @@ impl Wallet {
             store,
             keys,
             http: Http::new(options.allow_loopback_http)?,
+            options,
         })
     }
 
     pub(crate) fn http(&self) -> &Http {
         &self.http
+    }
+
+    pub(crate) fn options(&self) -> &WalletOptions {
+        &self.options
     }
 
     pub(crate) fn key_store(&self) -> &dyn KeyStore {

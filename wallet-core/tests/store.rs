@@ -127,6 +127,7 @@ async fn a_wallet_keeps_one_holder_did_and_refuses_insecure_offers() {
         "pw",
         WalletOptions {
             allow_loopback_http: true,
+            ..Default::default()
         },
     )
     .unwrap();

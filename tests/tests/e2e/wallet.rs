@@ -14,9 +14,38 @@ fn wallet(dir: &tempfile::TempDir) -> Wallet {
         "a long wallet passphrase",
         WalletOptions {
             allow_loopback_http: true,
+            ..Default::default()
         },
     )
     .unwrap()
+}
+
+/// A wallet that presents only to verifiers the platform's trust registry lists.
+fn checking_wallet(dir: &tempfile::TempDir, platform: &Platform) -> Wallet {
+    Wallet::open(
+        dir.path(),
+        "a long wallet passphrase",
+        WalletOptions {
+            allow_loopback_http: true,
+            trust_list_url: Some(format!("{}/trust-list", platform.registry_url)),
+            registry_did: None,
+        },
+    )
+    .unwrap()
+}
+
+async fn register_platform_verifier(platform: &Platform) -> String {
+    let did = credentials::did::did_web_for_base_url(&platform.verifier_url).unwrap();
+    tests::register_verifier(
+        &platform.registry_url,
+        tests::OPERATOR_TOKEN,
+        &did,
+        "RJ1",
+        "Leeds Teaching Hospitals onboarding",
+    )
+    .await
+    .unwrap();
+    did
 }
 
 /// The RA's offer for a person: the link as the QR code carries it, and the PIN.
@@ -157,13 +186,19 @@ fn scanned(created: &Value) -> String {
 #[tokio::test]
 async fn the_whole_journey_from_offer_to_onboarding_with_our_wallet() {
     let platform = Platform::start().await.unwrap();
+    register_platform_verifier(&platform).await;
     let dir = tempfile::tempdir().unwrap();
-    let wallet = wallet(&dir);
+    let wallet = checking_wallet(&dir, &platform);
     let (link, pin) = offer(&platform, "P0001", json!({})).await;
     wallet.accept_offer(&link, Some(&pin)).await.unwrap();
 
     let created = officer_starts(&platform, "new-starter").await;
     let request = wallet.read_request(&scanned(&created)).await.unwrap();
+    let registered = request.registered_as.clone().unwrap();
+    assert_eq!(
+        registered.ods_code, "RJ1",
+        "who asks, from the trust registry"
+    );
     let verifier_did = credentials::did::did_web_for_base_url(&platform.verifier_url).unwrap();
     assert_eq!(
         request.verifier_did, verifier_did,
@@ -292,4 +327,48 @@ async fn the_wallet_refuses_a_request_not_signed_by_the_verifier_it_names() {
         wallet.answer(&request, &Default::default()).await,
         Err(WalletError::CannotAnswer { .. })
     ));
+}
+
+#[tokio::test]
+async fn the_wallet_refuses_a_verifier_the_trust_registry_does_not_list_as_active() {
+    let platform = Platform::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let wallet = checking_wallet(&dir, &platform);
+    // Not registered: refused before anything is shown or sent.
+    let created = officer_starts(&platform, "right-to-work").await;
+    match wallet.read_request(&scanned(&created)).await {
+        Err(WalletError::UntrustedVerifier { detail }) => {
+            assert!(
+                detail.contains("not a verifier the trust registry knows"),
+                "{detail}"
+            )
+        }
+        other => panic!("an unregistered verifier must be refused: {other:?}"),
+    }
+    // Registered: accepted; suspended by the operator: refused again.
+    let did = register_platform_verifier(&platform).await;
+    let created = officer_starts(&platform, "right-to-work").await;
+    assert!(wallet.read_request(&scanned(&created)).await.is_ok());
+    let suspended = platform
+        .http
+        .post(format!(
+            "{}/verifiers/{}/suspend",
+            platform.registry_url,
+            tests::did_path_segment(&did)
+        ))
+        .bearer_auth(tests::OPERATOR_TOKEN)
+        .json(&json!({"reason": "complaint under review"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(suspended.status(), 200);
+    let created = officer_starts(&platform, "right-to-work").await;
+    assert!(matches!(
+        wallet.read_request(&scanned(&created)).await,
+        Err(WalletError::UntrustedVerifier { .. })
+    ));
+    assert!(
+        wallet.history().unwrap().is_empty(),
+        "nothing was presented"
+    );
 }
