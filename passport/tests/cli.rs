@@ -35,6 +35,31 @@ fn wait_for(port: u16) {
     }
 }
 
+/// `passport up` on these ports (issuer, registry, verifier) and store, once all three answer.
+fn up(data: &Path, sample_data: &Path, [issuer, registry, verifier]: [u16; 3]) -> Running {
+    let running = Running(
+        passport()
+            .args(["up", "--data"])
+            .arg(data)
+            .arg("--sample-data")
+            .arg(sample_data)
+            .args([
+                "--issuer-port",
+                &issuer.to_string(),
+                "--verifier-port",
+                &verifier.to_string(),
+                "--registry-port",
+                &registry.to_string(),
+            ])
+            .spawn()
+            .unwrap(),
+    );
+    for port in [issuer, registry, verifier] {
+        wait_for(port);
+    }
+    running
+}
+
 fn text(output: &Output) -> String {
     format!(
         "{}{}",
@@ -49,26 +74,11 @@ fn up_issue_verify_and_import_from_the_command_line() {
     let sample_data = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/sample-data");
     let [issuer_port, registry_port, verifier_port] = free_ports();
     let data = work.path().join("data");
-    let _platform = Running(
-        passport()
-            .args(["up", "--data"])
-            .arg(&data)
-            .arg("--sample-data")
-            .arg(&sample_data)
-            .args([
-                "--issuer-port",
-                &issuer_port.to_string(),
-                "--verifier-port",
-                &verifier_port.to_string(),
-                "--registry-port",
-                &registry_port.to_string(),
-            ])
-            .spawn()
-            .unwrap(),
+    let _platform = up(
+        &data,
+        &sample_data,
+        [issuer_port, registry_port, verifier_port],
     );
-    wait_for(issuer_port);
-    wait_for(registry_port);
-    wait_for(verifier_port);
     let issuer_url = format!("http://127.0.0.1:{issuer_port}");
     let verifier_url = format!("http://127.0.0.1:{verifier_port}");
     let token_file = data.join("dev-token");
@@ -173,26 +183,11 @@ fn the_operator_manages_issuers_and_revokes_from_the_command_line() {
     let sample_data = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/sample-data");
     let [issuer_port, registry_port, verifier_port, alone_port] = free_ports();
     let data = work.path().join("data");
-    let _platform = Running(
-        passport()
-            .args(["up", "--data"])
-            .arg(&data)
-            .arg("--sample-data")
-            .arg(&sample_data)
-            .args([
-                "--issuer-port",
-                &issuer_port.to_string(),
-                "--verifier-port",
-                &verifier_port.to_string(),
-                "--registry-port",
-                &registry_port.to_string(),
-            ])
-            .spawn()
-            .unwrap(),
+    let _platform = up(
+        &data,
+        &sample_data,
+        [issuer_port, registry_port, verifier_port],
     );
-    wait_for(issuer_port);
-    wait_for(registry_port);
-    wait_for(verifier_port);
     let registry_url = format!("http://127.0.0.1:{registry_port}");
     let verifier_url = format!("http://127.0.0.1:{verifier_port}");
     let token_file = data.join("dev-token");
@@ -380,24 +375,11 @@ fn the_operator_manages_issuers_and_revokes_from_the_command_line() {
 
     // A restart on the same store registers nothing twice.
     drop(_platform);
-    let _platform = Running(
-        passport()
-            .args(["up", "--data"])
-            .arg(&data)
-            .arg("--sample-data")
-            .arg(&sample_data)
-            .args([
-                "--issuer-port",
-                &issuer_port.to_string(),
-                "--verifier-port",
-                &verifier_port.to_string(),
-                "--registry-port",
-                &registry_port.to_string(),
-            ])
-            .spawn()
-            .unwrap(),
+    let _platform = up(
+        &data,
+        &sample_data,
+        [issuer_port, registry_port, verifier_port],
     );
-    wait_for(verifier_port);
     // The verifier serves only once `up` has registered everything: it answering proves the
     // restart got past the registrations.
     let said = verify_until(&verifier_url, &employment, "NOT verified");
@@ -439,26 +421,11 @@ fn an_hr_officer_applies_esr_events_and_an_ra_decides_from_the_command_line() {
     let sample_data = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/sample-data");
     let [issuer_port, registry_port, verifier_port] = free_ports();
     let data = work.path().join("data");
-    let _platform = Running(
-        passport()
-            .args(["up", "--data"])
-            .arg(&data)
-            .arg("--sample-data")
-            .arg(&sample_data)
-            .args([
-                "--issuer-port",
-                &issuer_port.to_string(),
-                "--verifier-port",
-                &verifier_port.to_string(),
-                "--registry-port",
-                &registry_port.to_string(),
-            ])
-            .spawn()
-            .unwrap(),
+    let _platform = up(
+        &data,
+        &sample_data,
+        [issuer_port, registry_port, verifier_port],
     );
-    wait_for(issuer_port);
-    wait_for(registry_port);
-    wait_for(verifier_port);
     let issuer_url = format!("http://127.0.0.1:{issuer_port}");
     let verifier_url = format!("http://127.0.0.1:{verifier_port}");
     let token_file = data.join("dev-token");
@@ -554,26 +521,11 @@ fn an_ra_offers_and_the_terminal_wallet_accepts_with_the_pin() {
     let sample_data = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/sample-data");
     let [issuer_port, registry_port, verifier_port] = free_ports();
     let data = work.path().join("data");
-    let _platform = Running(
-        passport()
-            .args(["up", "--data"])
-            .arg(&data)
-            .arg("--sample-data")
-            .arg(&sample_data)
-            .args([
-                "--issuer-port",
-                &issuer_port.to_string(),
-                "--verifier-port",
-                &verifier_port.to_string(),
-                "--registry-port",
-                &registry_port.to_string(),
-            ])
-            .spawn()
-            .unwrap(),
+    let _platform = up(
+        &data,
+        &sample_data,
+        [issuer_port, registry_port, verifier_port],
     );
-    wait_for(issuer_port);
-    wait_for(registry_port);
-    wait_for(verifier_port);
     let issuer_url = format!("http://127.0.0.1:{issuer_port}");
     let token_file = data.join("dev-token");
     let qr = work.path().join("offer.png");
