@@ -14,12 +14,7 @@ impl WebDids {
     async fn fetch(&self, did: &str) -> Result<Value, DidResolutionError> {
         let location = did_web_document_location(did)
             .map_err(|e| DidResolutionError::InvalidDocument(e.to_string()))?;
-        let http = format!("http://{location}");
-        let url = if self.http.allows_loopback(&http) {
-            http
-        } else {
-            format!("https://{location}")
-        };
+        let url = self.http.reachable(&format!("https://{location}"));
         let document: Value = self
             .http
             .get_json(&url)

@@ -54,6 +54,17 @@ impl Http {
         url.starts_with("http://") && self.check(url).is_ok()
     }
 
+    /// The URL to fetch an `https://` address at: the same over plain HTTP when it is a
+    /// loopback address the settings allow (`passport up` serves no TLS).
+    pub fn reachable(&self, https_url: &str) -> String {
+        let http = https_url.replacen("https://", "http://", 1);
+        if self.allows_loopback(&http) {
+            http
+        } else {
+            https_url.to_owned()
+        }
+    }
+
     /// A text body (a request object is a JWT, not JSON).
     pub async fn get_text(&self, url: &str) -> Result<String> {
         self.check(url)?;

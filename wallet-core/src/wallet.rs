@@ -396,14 +396,7 @@ impl Wallet {
             }
         })?;
         let origin = iss.split('/').take(3).collect::<Vec<_>>().join("/");
-        let https = format!("{origin}{path}");
-        // A loopback issuer (`passport up`) is reached over plain HTTP when allowed.
-        let http = https.replacen("https://", "http://", 1);
-        let url = if self.http.allows_loopback(&http) {
-            http
-        } else {
-            https
-        };
+        let url = self.http.reachable(&format!("{origin}{path}"));
         self.http.get_json(&url).await
     }
 }
