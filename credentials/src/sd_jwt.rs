@@ -379,7 +379,8 @@ pub struct StatusListReference {
 }
 
 impl StatusListReference {
-    fn to_claim(&self) -> Value {
+    /// The `status` claim: `{"status_list": {"idx", "uri"}}`.
+    pub fn to_claim(&self) -> Value {
         json!({ "status_list": { "idx": self.idx, "uri": self.uri } })
     }
 
@@ -417,6 +418,22 @@ impl TokenStatusList {
             bits,
             bytes: vec![0; bytes],
         })
+    }
+
+    /// A list as stored: `bytes` packed as in `lst` before compression.
+    pub fn from_packed(bits: u8, bytes: Vec<u8>) -> Result<Self> {
+        if !matches!(bits, 1 | 2 | 4 | 8) {
+            return Err(Error::SdJwt("status list bits must be 1, 2, 4 or 8".into()));
+        }
+        if bytes.len() > MAXIMUM_STATUS_LIST_BYTES {
+            return Err(Error::SdJwt("status list too large".into()));
+        }
+        Ok(Self { bits, bytes })
+    }
+
+    /// The packed entries, for storing.
+    pub fn packed(&self) -> &[u8] {
+        &self.bytes
     }
 
     pub fn bits(&self) -> u8 {

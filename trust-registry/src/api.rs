@@ -35,6 +35,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/healthz", get(|| async { Json(json!({"status": "ok"})) }))
         .route("/.well-known/did.json", get(did_document))
         .route("/status/{purpose}/{list}", get(status_list))
+        .route("/token-status-lists/{list}", get(status_list_token))
         .route("/trust-list", get(trust_list))
         .route("/issuers", get(list_issuers).post(register_issuer))
         .route("/issuers/{did}", get(show_issuer).patch(update_issuer))
@@ -161,10 +162,41 @@ async fn status_list(
         .into_response())
 }
 
+async fn status_list_token(
+    State(state): State<Arc<AppState>>,
+    Path(list): Path<u32>,
+) -> Result<Response, ApiError> {
+    let token = state.registry.status_list_token(list)?;
+    let cache = format!("public, max-age={}", state.ttl_seconds);
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                "application/statuslist+jwt".to_owned(),
+            ),
+            (header::CACHE_CONTROL, cache),
+        ],
+        token,
+    )
+        .into_response())
+}
+
+/// Which status mechanism a credential gets: Bitstring Status List entries for a Data
+/// Integrity credential (the default), a Token Status List entry for an SD-JWT VC.
+#[derive(Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+enum AllocationMechanism {
+    #[default]
+    BitstringStatusList,
+    TokenStatusList,
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct AllocationRequest {
     credential_id: String,
+    #[serde(default)]
+    mechanism: AllocationMechanism,
 }
 
 async fn allocate(
@@ -178,6 +210,15 @@ async fn allocate(
             "only an issuer allocates status entries for its credentials",
         ));
     };
+    if request.mechanism == AllocationMechanism::TokenStatusList {
+        let reference = state
+            .registry
+            .allocate_token_status(&did, &request.credential_id)?;
+        return Ok((
+            StatusCode::CREATED,
+            Json(json!({"status": reference.to_claim()})),
+        ));
+    }
     let entries = state.registry.allocate(&did, &request.credential_id)?;
     let status: Vec<Value> = entries.iter().map(|e| e.to_json()).collect();
     Ok((

@@ -4,14 +4,18 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use chrono::{DateTime, Utc};
 use credentials::did::{did_web_document, did_web_for_base_url};
+use credentials::sd_jwt::{
+    sign_status_list_token, StatusListReference, STATUS_INVALID, STATUS_SUSPENDED, STATUS_VALID,
+};
 use credentials::status_list::{StatusEntry, StatusListCredential, StatusPurpose};
 use credentials::trust_list::IssuerStatus;
 use credentials::{sign_credential, Clock, Cryptosuite, ProofRequest, SigningIdentity};
 use serde_json::Value;
 
 use crate::error::{RegistryError, Result};
-use crate::store::{AuditEntry, RegistryStore, StatusSlot};
+use crate::store::{AuditEntry, Mechanism, RegistryStore, StatusSlot};
 
 /// Who asks for a change.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -49,6 +53,9 @@ pub struct Registry {
     pub(crate) ttl_millis: u64,
     /// Signed list credentials, re-signed only after a change.
     signed: Mutex<HashMap<(StatusPurpose, u32), Value>>,
+    /// Signed Status List Tokens and when they were signed: re-signed after a change, and
+    /// well before their `exp`.
+    signed_tokens: Mutex<HashMap<u32, (DateTime<Utc>, String)>>,
     /// The signed trust list, re-signed only after a registration changes.
     pub(crate) signed_trust_list: Mutex<Option<Value>>,
     /// Every change, for the change feed. Only the list is named, never the credential:
@@ -100,6 +107,7 @@ impl Registry {
             clock,
             ttl_millis,
             signed: Mutex::new(HashMap::new()),
+            signed_tokens: Mutex::new(HashMap::new()),
             signed_trust_list: Mutex::new(None),
             changes,
         })
@@ -117,11 +125,14 @@ impl Registry {
         format!("{}/status/{}/{list}", self.base_url, purpose.as_str())
     }
 
-    /// Status entries (revocation and suspension) for a new credential of `issuer`. A
-    /// registered issuer must be active and inside an authorisation interval: a suspended
-    /// or removed issuer issues nothing. (An issuer known only from the settings'
-    /// `issuer_tokens` table has no registration to check.)
-    pub fn allocate(&self, issuer: &str, credential_id: &str) -> Result<Vec<StatusEntry>> {
+    fn token_list_url(&self, list: u32) -> String {
+        format!("{}/token-status-lists/{list}", self.base_url)
+    }
+
+    /// A registered issuer must be active and inside an authorisation interval to allocate:
+    /// a suspended or removed issuer issues nothing. (An issuer known only from the
+    /// settings' `issuer_tokens` table has no registration to check.)
+    fn may_issue(&self, issuer: &str, credential_id: &str) -> Result<()> {
         if credential_id.trim().is_empty() {
             return Err(RegistryError::BadRequest(
                 "credential id is required".into(),
@@ -141,11 +152,21 @@ impl Registry {
                 ));
             }
         }
-        let allocation = self.store.allocate(
-            issuer,
-            credential_id,
-            &[StatusPurpose::Revocation, StatusPurpose::Suspension],
-        )?;
+        Ok(())
+    }
+
+    /// Status entries (revocation and suspension) for a new Data Integrity credential of
+    /// `issuer`.
+    pub fn allocate(&self, issuer: &str, credential_id: &str) -> Result<Vec<StatusEntry>> {
+        self.may_issue(issuer, credential_id)?;
+        let allocation = self
+            .store
+            .allocate(issuer, credential_id, Mechanism::Bitstring)?;
+        if allocation.slots.is_empty() {
+            return Err(RegistryError::Conflict(
+                "that credential id has a Token Status List entry, not Bitstring entries".into(),
+            ));
+        }
         Ok(allocation
             .slots
             .iter()
@@ -155,6 +176,28 @@ impl Registry {
                 list_credential: self.list_url(slot.purpose, slot.list),
             })
             .collect())
+    }
+
+    /// The Token Status List entry (ADR 0005) for a new SD-JWT VC of `issuer`: its `status`
+    /// claim's `status_list` reference.
+    pub fn allocate_token_status(
+        &self,
+        issuer: &str,
+        credential_id: &str,
+    ) -> Result<StatusListReference> {
+        self.may_issue(issuer, credential_id)?;
+        let allocation = self
+            .store
+            .allocate(issuer, credential_id, Mechanism::TokenStatusList)?;
+        let slot = allocation.token.ok_or_else(|| {
+            RegistryError::Conflict(
+                "that credential id has Bitstring entries, not a Token Status List entry".into(),
+            )
+        })?;
+        Ok(StatusListReference {
+            idx: slot.index as u64,
+            uri: self.token_list_url(slot.list),
+        })
     }
 
     /// Revokes, suspends or reinstates a credential. Returns the audit entry, or `None`
@@ -196,6 +239,41 @@ impl Registry {
             }
             _ => {}
         }
+        let entry = AuditEntry {
+            sequence: 0,
+            at: credentials::catalogue::xsd_date_time(&self.clock.now()),
+            actor: actor.label(),
+            action: serde_json::to_value(action)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default(),
+            credential_id: Some(credential_id.to_owned()),
+            purpose: Some(match action {
+                StatusAction::Revoke => StatusPurpose::Revocation,
+                StatusAction::Suspend | StatusAction::Reinstate => StatusPurpose::Suspension,
+            }),
+            issuer: None,
+            verifier: None,
+            reason,
+            event_id,
+        };
+        if let Some(slot) = &allocation.token {
+            let changed = self.store.change_token(
+                slot,
+                |current| token_transition(current, action),
+                entry,
+            )?;
+            if let Some(entry) = &changed {
+                if let Ok(mut signed) = self.signed_tokens.lock() {
+                    signed.remove(&slot.list);
+                }
+                let _ = self.changes.send(FeedEvent::StatusList(ListChanged {
+                    sequence: entry.sequence,
+                    status_list_credential: self.token_list_url(slot.list),
+                }));
+            }
+            return Ok(changed);
+        }
         let slot_for = |purpose| {
             allocation
                 .slots
@@ -221,21 +299,6 @@ impl Registry {
                 }
                 (slot_for(StatusPurpose::Suspension)?, false)
             }
-        };
-        let entry = AuditEntry {
-            sequence: 0,
-            at: credentials::catalogue::xsd_date_time(&self.clock.now()),
-            actor: actor.label(),
-            action: serde_json::to_value(action)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default(),
-            credential_id: Some(credential_id.to_owned()),
-            purpose: Some(slot.purpose),
-            issuer: None,
-            verifier: None,
-            reason,
-            event_id,
         };
         let changed = self.store.change(&slot, value, entry)?;
         if let Some(entry) = &changed {
@@ -302,6 +365,37 @@ impl Registry {
         Ok(signed)
     }
 
+    /// The signed Status List Token (`statuslist+jwt`) for one Token Status List: `ttl` as
+    /// the Bitstring lists', `exp` a day after signing, signed again after a change or
+    /// once half of that day has passed.
+    pub fn status_list_token(&self, list: u32) -> Result<String> {
+        let now = self.clock.now();
+        if let Some(token) = self.signed_tokens.lock().ok().and_then(|signed| {
+            signed
+                .get(&list)
+                .filter(|(signed_at, _)| now - *signed_at < TOKEN_RESIGN_AFTER)
+                .map(|(_, token)| token.clone())
+        }) {
+            return Ok(token);
+        }
+        let entries = self
+            .store
+            .token_list(list)?
+            .ok_or_else(|| RegistryError::NotFound(format!("no token status list {list}")))?;
+        let token = sign_status_list_token(
+            &entries,
+            &self.token_list_url(list),
+            &self.signer,
+            now,
+            Some(now + TOKEN_LIFETIME),
+            Some(self.ttl_millis.div_ceil(1000)),
+        )?;
+        if let Ok(mut signed) = self.signed_tokens.lock() {
+            signed.insert(list, (now, token.clone()));
+        }
+        Ok(token)
+    }
+
     /// Subscribes to the change feed.
     pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<FeedEvent> {
         self.changes.subscribe()
@@ -309,6 +403,28 @@ impl Registry {
 
     pub fn audit(&self) -> Result<Vec<AuditEntry>> {
         self.store.audit()
+    }
+}
+
+/// How long a Status List Token is valid, and when it is signed afresh: a verifier that
+/// was served an old token cannot be kept on it for longer than this.
+const TOKEN_LIFETIME: chrono::Duration = chrono::Duration::hours(24);
+const TOKEN_RESIGN_AFTER: chrono::Duration = chrono::Duration::hours(12);
+
+/// What an action makes of a Token Status List entry (0 valid, 1 revoked, 2 suspended):
+/// the new value, `None` when it already says so, or a refusal. Revocation wins over
+/// suspension and is never lifted (BR-19).
+fn token_transition(current: u8, action: StatusAction) -> Result<Option<u8>> {
+    match (action, current) {
+        (StatusAction::Revoke, STATUS_INVALID) => Ok(None),
+        (StatusAction::Revoke, _) => Ok(Some(STATUS_INVALID)),
+        (StatusAction::Suspend, STATUS_VALID) => Ok(Some(STATUS_SUSPENDED)),
+        (StatusAction::Suspend, _) => Ok(None),
+        (StatusAction::Reinstate, STATUS_INVALID) => Err(RegistryError::Conflict(
+            "the credential is revoked; revocation is permanent".into(),
+        )),
+        (StatusAction::Reinstate, STATUS_SUSPENDED) => Ok(Some(STATUS_VALID)),
+        (StatusAction::Reinstate, _) => Ok(None),
     }
 }
 
@@ -455,6 +571,76 @@ mod tests {
             1,
             "refused changes leave no audit entry"
         );
+    }
+
+    fn token_status(registry: &Registry, reference: &StatusListReference) -> u8 {
+        let list: u32 = reference.uri.rsplit('/').next().unwrap().parse().unwrap();
+        let token = registry.status_list_token(list).unwrap();
+        let key = registry.signer.public_key();
+        let now = "2026-11-24T12:00:00Z".parse().unwrap();
+        let entries =
+            credentials::sd_jwt::read_status_list_token(&token, &reference.uri, &key, now).unwrap();
+        assert_eq!(entries.bits(), 2);
+        entries.get(reference.idx).unwrap()
+    }
+
+    #[tokio::test]
+    async fn token_status_entries_say_valid_suspended_revoked_and_revocation_wins() {
+        let dir = tempfile::tempdir().unwrap();
+        let registry = registry(dir.path());
+        let reference = registry.allocate_token_status(RJ1, "urn:uuid:sd").unwrap();
+        assert_eq!(reference.uri, "http://127.0.0.1:8402/token-status-lists/1");
+        assert_eq!(token_status(&registry, &reference), STATUS_VALID);
+        assert_eq!(
+            registry.allocate_token_status(RJ1, "urn:uuid:sd").unwrap(),
+            reference,
+            "allocating again returns the same entry"
+        );
+        assert!(
+            matches!(
+                registry.allocate(RJ1, "urn:uuid:sd"),
+                Err(RegistryError::Conflict(_))
+            ),
+            "one mechanism per credential"
+        );
+
+        let issuer = Actor::Issuer(RJ1.into());
+        let change = |action| registry.change_status(&issuer, "urn:uuid:sd", action, None, None);
+        assert!(change(StatusAction::Suspend).unwrap().is_some());
+        assert_eq!(token_status(&registry, &reference), STATUS_SUSPENDED);
+        assert!(change(StatusAction::Reinstate).unwrap().is_some());
+        assert_eq!(token_status(&registry, &reference), STATUS_VALID);
+        assert!(change(StatusAction::Reinstate).unwrap().is_none());
+        assert!(change(StatusAction::Suspend).unwrap().is_some());
+        assert!(change(StatusAction::Revoke).unwrap().is_some());
+        assert_eq!(token_status(&registry, &reference), STATUS_INVALID);
+        assert!(
+            change(StatusAction::Suspend).unwrap().is_none(),
+            "suspending a revoked credential changes nothing"
+        );
+        assert!(matches!(
+            change(StatusAction::Reinstate),
+            Err(RegistryError::Conflict(_))
+        ));
+        assert_eq!(token_status(&registry, &reference), STATUS_INVALID);
+        assert_eq!(
+            registry
+                .audit()
+                .unwrap()
+                .iter()
+                .map(|a| a.action.as_str())
+                .collect::<Vec<_>>(),
+            ["suspend", "reinstate", "suspend", "revoke"]
+        );
+        let other = Actor::Issuer("did:web:rth.example".into());
+        assert!(matches!(
+            registry.change_status(&other, "urn:uuid:sd", StatusAction::Revoke, None, None),
+            Err(RegistryError::Forbidden(_))
+        ));
+        assert!(matches!(
+            registry.status_list_token(2),
+            Err(RegistryError::NotFound(_))
+        ));
     }
 
     #[tokio::test]

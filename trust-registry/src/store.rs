@@ -5,6 +5,7 @@
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
+use credentials::sd_jwt::TokenStatusList;
 use credentials::status_list::{random_free_index, Bitstring, StatusPurpose};
 use credentials::trust_list::{Authorisation, IssuerStatus, VerifierStatus};
 use serde::{Deserialize, Serialize};
@@ -21,12 +22,38 @@ pub struct StatusSlot {
     pub index: usize,
 }
 
-/// Who holds a credential's status entries: the issuer that allocated them.
+/// Where an SD-JWT VC's status lives: one 2-bit entry of a Token Status List (ADR 0005).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenSlot {
+    pub list: u32,
+    pub index: usize,
+}
+
+/// Bits per Token Status List entry: valid, revoked (permanent) and suspended.
+pub const TOKEN_STATUS_BITS: u8 = 2;
+
+/// The cursor and taken-index namespace of Token Status Lists, beside the Bitstring
+/// purposes' own.
+const TOKEN_LISTS: &str = "token";
+
+/// Who holds a credential's status entries: the issuer that allocated them. A Data
+/// Integrity credential has Bitstring `slots`; an SD-JWT VC has a `token` entry instead.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Allocation {
     pub credential_id: String,
     pub owner: String,
     pub slots: Vec<StatusSlot>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<TokenSlot>,
+}
+
+/// Which kind of status entries a credential gets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mechanism {
+    /// W3C Bitstring Status List: one revocation and one suspension entry.
+    Bitstring,
+    /// IETF Token Status List: one 2-bit entry.
+    TokenStatusList,
 }
 
 /// One change, as the audit log keeps it (BR-34): of a credential's status, or of an
@@ -104,6 +131,7 @@ struct ListCursor {
 pub struct RegistryStore {
     db: sled::Db,
     lists: sled::Tree,
+    token_lists: sled::Tree,
     cursors: sled::Tree,
     allocations: sled::Tree,
     taken: sled::Tree,
@@ -120,8 +148,58 @@ fn list_key(purpose: StatusPurpose, list: u32) -> Vec<u8> {
     format!("{}/{list:08}", purpose.as_str()).into_bytes()
 }
 
-fn taken_key(purpose: StatusPurpose, list: u32, index: usize) -> Vec<u8> {
-    format!("{}/{list:08}/{index:010}", purpose.as_str()).into_bytes()
+fn taken_key(namespace: &str, list: u32, index: usize) -> Vec<u8> {
+    format!("{namespace}/{list:08}/{index:010}").into_bytes()
+}
+
+fn token_list_key(list: u32) -> [u8; 4] {
+    list.to_be_bytes()
+}
+
+/// Takes a random free index in the current list of `namespace` (a Bitstring purpose or
+/// the token lists), starting a new list when the current one is full.
+fn take_slot(
+    cursors: &sled::transaction::TransactionalTree,
+    taken: &sled::transaction::TransactionalTree,
+    namespace: &str,
+    list_size: usize,
+    credential_id: &str,
+) -> std::result::Result<(u32, usize), ConflictableTransactionError<RegistryError>> {
+    let key = namespace.as_bytes();
+    let mut cursor = match cursors.get(key)? {
+        Some(bytes) => serde_json::from_slice(&bytes).map_err(abort)?,
+        None => ListCursor {
+            list: 1,
+            allocated: 0,
+        },
+    };
+    if cursor.allocated >= list_size {
+        cursor = ListCursor {
+            list: cursor.list + 1,
+            allocated: 0,
+        };
+    }
+    let mut lookup_failed = None;
+    let index = random_free_index(list_size, cursor.allocated, |i| {
+        match taken.get(taken_key(namespace, cursor.list, i)) {
+            Ok(found) => found.is_some(),
+            Err(e) => {
+                lookup_failed = Some(e);
+                true
+            }
+        }
+    });
+    if let Some(e) = lookup_failed {
+        return Err(abort(e));
+    }
+    let index = index.ok_or_else(|| abort("no free status index"))?;
+    taken.insert(
+        taken_key(namespace, cursor.list, index),
+        credential_id.as_bytes(),
+    )?;
+    cursor.allocated += 1;
+    cursors.insert(key, serde_json::to_vec(&cursor).map_err(abort)?)?;
+    Ok((cursor.list, index))
 }
 
 fn abort(e: impl std::fmt::Display) -> ConflictableTransactionError<RegistryError> {
@@ -146,6 +224,7 @@ impl RegistryStore {
         let tree = |name: &str| db.open_tree(name).map_err(store_error);
         Ok(Self {
             lists: tree("lists")?,
+            token_lists: tree("token-lists")?,
             cursors: tree("cursors")?,
             allocations: tree("allocations")?,
             taken: tree("taken")?,
@@ -163,13 +242,14 @@ impl RegistryStore {
         self.db.flush().map(|_| ()).map_err(store_error)
     }
 
-    /// Allocates one random slot per purpose for a credential, starting a new list when the
-    /// current one is full. Allocating again for the same credential returns what it has.
+    /// Allocates status entries for a credential at random: one per Bitstring purpose, or
+    /// one Token Status List entry. Allocating again for the same credential returns what
+    /// it has, whichever mechanism is asked for.
     pub fn allocate(
         &self,
         owner: &str,
         credential_id: &str,
-        purposes: &[StatusPurpose],
+        mechanism: Mechanism,
     ) -> Result<Allocation> {
         if let Some(existing) = self.allocation(credential_id)? {
             if existing.owner != owner {
@@ -183,53 +263,35 @@ impl RegistryStore {
         let allocation =
             unwrap_transaction((&self.cursors, &self.taken, &self.allocations).transaction(
                 |(cursors, taken, allocations)| {
-                    let mut slots = Vec::new();
-                    for purpose in purposes {
-                        let key = purpose.as_str().as_bytes();
-                        let mut cursor = match cursors.get(key)? {
-                            Some(bytes) => serde_json::from_slice(&bytes).map_err(abort)?,
-                            None => ListCursor {
-                                list: 1,
-                                allocated: 0,
-                            },
-                        };
-                        if cursor.allocated >= list_size {
-                            cursor = ListCursor {
-                                list: cursor.list + 1,
-                                allocated: 0,
-                            };
-                        }
-                        let mut lookup_failed = None;
-                        let index = random_free_index(list_size, cursor.allocated, |i| match taken
-                            .get(taken_key(*purpose, cursor.list, i))
-                        {
-                            Ok(found) => found.is_some(),
-                            Err(e) => {
-                                lookup_failed = Some(e);
-                                true
-                            }
-                        });
-                        if let Some(e) = lookup_failed {
-                            return Err(abort(e));
-                        }
-                        let index = index.ok_or_else(|| abort("no free status index"))?;
-                        taken.insert(
-                            taken_key(*purpose, cursor.list, index),
-                            credential_id.as_bytes(),
-                        )?;
-                        cursor.allocated += 1;
-                        cursors.insert(key, serde_json::to_vec(&cursor).map_err(abort)?)?;
-                        slots.push(StatusSlot {
-                            purpose: *purpose,
-                            list: cursor.list,
-                            index,
-                        });
-                    }
-                    let allocation = Allocation {
+                    let mut allocation = Allocation {
                         credential_id: credential_id.to_owned(),
                         owner: owner.to_owned(),
-                        slots,
+                        slots: Vec::new(),
+                        token: None,
                     };
+                    match mechanism {
+                        Mechanism::Bitstring => {
+                            for purpose in [StatusPurpose::Revocation, StatusPurpose::Suspension] {
+                                let (list, index) = take_slot(
+                                    cursors,
+                                    taken,
+                                    purpose.as_str(),
+                                    list_size,
+                                    credential_id,
+                                )?;
+                                allocation.slots.push(StatusSlot {
+                                    purpose,
+                                    list,
+                                    index,
+                                });
+                            }
+                        }
+                        Mechanism::TokenStatusList => {
+                            let (list, index) =
+                                take_slot(cursors, taken, TOKEN_LISTS, list_size, credential_id)?;
+                            allocation.token = Some(TokenSlot { list, index });
+                        }
+                    }
                     allocations.insert(
                         credential_id.as_bytes(),
                         serde_json::to_vec(&allocation).map_err(abort)?,
@@ -252,23 +314,29 @@ impl RegistryStore {
         }
     }
 
+    /// Whether list `list` of `namespace` has been started.
+    fn list_exists(&self, namespace: &str, list: u32) -> Result<bool> {
+        Ok(
+            match self
+                .cursors
+                .get(namespace.as_bytes())
+                .map_err(store_error)?
+            {
+                Some(bytes) => {
+                    serde_json::from_slice::<ListCursor>(&bytes)
+                        .map_err(store_error)?
+                        .list
+                        >= list
+                        && list >= 1
+                }
+                None => false,
+            },
+        )
+    }
+
     /// The current bits of a list; a list nothing has been set in yet is all zeros.
     pub fn list(&self, purpose: StatusPurpose, list: u32) -> Result<Option<Bitstring>> {
-        let exists = match self
-            .cursors
-            .get(purpose.as_str().as_bytes())
-            .map_err(store_error)?
-        {
-            Some(bytes) => {
-                serde_json::from_slice::<ListCursor>(&bytes)
-                    .map_err(store_error)?
-                    .list
-                    >= list
-                    && list >= 1
-            }
-            None => false,
-        };
-        if !exists {
+        if !self.list_exists(purpose.as_str(), list)? {
             return Ok(None);
         }
         match self
@@ -316,6 +384,71 @@ impl RegistryStore {
                 )?;
                 Ok(Some(entry))
             }))?;
+        self.flush()?;
+        Ok(changed)
+    }
+
+    /// The current entries of a Token Status List; one nothing has been set in yet is all
+    /// valid.
+    pub fn token_list(&self, list: u32) -> Result<Option<TokenStatusList>> {
+        if !self.list_exists(TOKEN_LISTS, list)? {
+            return Ok(None);
+        }
+        self.read_token_list(
+            &self
+                .token_lists
+                .get(token_list_key(list))
+                .map_err(store_error)?,
+        )
+        .map(Some)
+    }
+
+    fn read_token_list(&self, stored: &Option<sled::IVec>) -> Result<TokenStatusList> {
+        match stored {
+            Some(bytes) => TokenStatusList::from_packed(TOKEN_STATUS_BITS, bytes.to_vec()),
+            None => TokenStatusList::new(TOKEN_STATUS_BITS, self.list_size),
+        }
+        .map_err(|e| store_error(e.to_string()))
+    }
+
+    /// Changes one Token Status List entry to what `decide` makes of its current value
+    /// (`None`: no change; an error refuses) and appends the audit entry, in one
+    /// transaction, then flushes. Returns the entry, or `None` when nothing changed.
+    pub fn change_token<F>(
+        &self,
+        slot: &TokenSlot,
+        decide: F,
+        entry: AuditEntry,
+    ) -> Result<Option<AuditEntry>>
+    where
+        F: Fn(u8) -> Result<Option<u8>>,
+    {
+        let changed = unwrap_transaction((&self.token_lists, &self.audit).transaction(
+            |(lists, audit)| {
+                let key = token_list_key(slot.list);
+                let mut list = self
+                    .read_token_list(&lists.get(key)?)
+                    .map_err(ConflictableTransactionError::Abort)?;
+                let current = list
+                    .get(slot.index as u64)
+                    .ok_or_else(|| abort("token status index out of range"))?;
+                let Some(value) = decide(current).map_err(ConflictableTransactionError::Abort)?
+                else {
+                    return Ok(None);
+                };
+                list.set(slot.index as u64, value).map_err(abort)?;
+                lists.insert(&key, list.packed())?;
+                let entry = AuditEntry {
+                    sequence: audit.generate_id()?,
+                    ..entry.clone()
+                };
+                audit.insert(
+                    &entry.sequence.to_be_bytes(),
+                    serde_json::to_vec(&entry).map_err(abort)?,
+                )?;
+                Ok(Some(entry))
+            },
+        ))?;
         self.flush()?;
         Ok(changed)
     }
