@@ -519,13 +519,9 @@ impl Issuer {
 }
 
 impl Issuer {
-    /// SD-JWT VCs bound to the proven key (`cnf.jwk`), in the ledger like any other
-    /// credential, so ESR events mark them revoked or suspended there.
-    ///
-    /// Without a `status` claim for now (ADR 0005): a `status` must name a Token Status
-    /// List, which the registry does not allocate or serve yet, and naming a Bitstring list
-    /// there would make every verifier fail the credential. Until it does, a verifier cannot
-    /// learn that one of these was revoked; the lifecycle records `no_status_entry` for it.
+    /// SD-JWT VCs bound to the proven key (`cnf.jwk`), each with its own Token Status
+    /// List entry from the trust registry (`status`, ADR 0005), in the ledger like any
+    /// other credential, so ESR events revoke or suspend them at the registry.
     async fn sign_sd_jwt_for_person(
         &self,
         person: &EsrPerson,
@@ -537,11 +533,15 @@ impl Issuer {
         let issued_at = xsd_date_time(&self.clock.now());
         let mut signed_for = SignedForPerson::default();
         for credential in unsigned {
+            let status = match &self.status {
+                Some(registry) => Some(registry.allocate_token_status(&credential.id).await?),
+                None => None,
+            };
             let sd_jwt = issue_sd_jwt_vc_at(
                 &credential,
                 self.signer(),
                 Some(&holder_jwk),
-                None,
+                status.as_ref(),
                 self.clock.now(),
             )?;
             let kind = credential.kind();

@@ -4,12 +4,15 @@ use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
 
+use credentials::sd_jwt::StatusListReference;
 use serde_json::{json, Value};
 
 use crate::error::{IssuerError, Result};
 use crate::events::StatusChange;
 
 pub type AllocateFuture<'a> = Pin<Box<dyn Future<Output = Result<Vec<Value>>> + Send + 'a>>;
+pub type AllocateTokenFuture<'a> =
+    Pin<Box<dyn Future<Output = Result<StatusListReference>> + Send + 'a>>;
 pub type ChangeFuture<'a> = Pin<Box<dyn Future<Output = Result<()>> + Send + 'a>>;
 
 /// The trust registry as the issuer uses it: status entries for new credentials, and
@@ -17,6 +20,9 @@ pub type ChangeFuture<'a> = Pin<Box<dyn Future<Output = Result<()>> + Send + 'a>
 pub trait StatusAllocator: Send + Sync {
     /// Gives a credential its `credentialStatus` entries before it is signed.
     fn allocate<'a>(&'a self, credential_id: &'a str) -> AllocateFuture<'a>;
+    /// Gives an SD-JWT VC its Token Status List entry (its `status.status_list`) before it
+    /// is signed.
+    fn allocate_token_status<'a>(&'a self, credential_id: &'a str) -> AllocateTokenFuture<'a>;
     /// Revokes, suspends or reinstates one of this issuer's credentials. Succeeds only once
     /// the registry has made the change durable; changing to the current status succeeds.
     fn change<'a>(
@@ -94,26 +100,9 @@ impl StatusAllocator for RegistryClient {
 
     fn allocate<'a>(&'a self, credential_id: &'a str) -> AllocateFuture<'a> {
         Box::pin(async move {
-            let response = self
-                .client
-                .post(format!("{}/allocations", self.url))
-                .bearer_auth(&self.token)
-                .json(&json!({"credentialId": credential_id}))
-                .send()
-                .await
-                .map_err(|e| {
-                    IssuerError::Registry(format!("the trust registry is unreachable: {e}"))
-                })?;
-            if response.status() != reqwest::StatusCode::CREATED {
-                return Err(IssuerError::Registry(format!(
-                    "the trust registry refused an allocation: {}",
-                    response.status()
-                )));
-            }
-            let body: Value = response
-                .json()
-                .await
-                .map_err(|e| IssuerError::Registry(e.to_string()))?;
+            let body = self
+                .post_allocation(json!({"credentialId": credential_id}))
+                .await?;
             body.get("credentialStatus")
                 .and_then(Value::as_array)
                 .cloned()
@@ -123,5 +112,49 @@ impl StatusAllocator for RegistryClient {
                     )
                 })
         })
+    }
+
+    fn allocate_token_status<'a>(&'a self, credential_id: &'a str) -> AllocateTokenFuture<'a> {
+        Box::pin(async move {
+            let body = self
+                .post_allocation(json!({
+                    "credentialId": credential_id,
+                    "mechanism": "token-status-list",
+                }))
+                .await?;
+            body.pointer("/status/status_list")
+                .cloned()
+                .and_then(|reference| serde_json::from_value(reference).ok())
+                .ok_or_else(|| {
+                    IssuerError::Registry(
+                        "the trust registry answered without status.status_list".into(),
+                    )
+                })
+        })
+    }
+}
+
+impl RegistryClient {
+    async fn post_allocation(&self, request: Value) -> Result<Value> {
+        let response = self
+            .client
+            .post(format!("{}/allocations", self.url))
+            .bearer_auth(&self.token)
+            .json(&request)
+            .send()
+            .await
+            .map_err(|e| {
+                IssuerError::Registry(format!("the trust registry is unreachable: {e}"))
+            })?;
+        if response.status() != reqwest::StatusCode::CREATED {
+            return Err(IssuerError::Registry(format!(
+                "the trust registry refused an allocation: {}",
+                response.status()
+            )));
+        }
+        response
+            .json()
+            .await
+            .map_err(|e| IssuerError::Registry(e.to_string()))
     }
 }

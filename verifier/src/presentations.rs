@@ -602,23 +602,45 @@ impl Verifier {
     /// a change-feed event for that URL like any list) and read only once its signature by
     /// the did:web key its `kid` names, its `sub` (the URI itself) and its `exp` check out.
     /// Anything short of that is "could not check", never "valid".
+    ///
+    /// Only two signers are believed: the credential's own issuer, or the trust registry
+    /// whose trust list this verifier follows (the framework delegates status to it). A
+    /// list signed by anyone else could say "valid" for a revoked credential.
     async fn token_status_lists(&self, presented: &str) -> TokenStatusLists {
         let mut lists = TokenStatusLists::default();
         let Some(reference) = SdJwtVcVerdict::status_reference_of(presented) else {
             return lists;
         };
+        let mut signers: Vec<String> = SdJwtVcVerdict::issuer_of(presented)
+            .and_then(|iss| did_web_for_base_url(&iss).ok())
+            .into_iter()
+            .collect();
+        if let Some(trust_list) = self.trust_list_fetcher() {
+            signers.push(trust_list.registry_did().to_owned());
+        }
         let read = match self.status_lists.fetch_token(&reference.uri).await {
             Err(problem) => Err(problem.to_string()),
-            Ok(token) => self.read_token(&token, &reference.uri).await,
+            Ok(token) => self.read_token(&token, &reference.uri, &signers).await,
         };
         lists.lists.insert(reference.uri, read);
         lists
     }
 
-    async fn read_token(&self, token: &str, uri: &str) -> Result<TokenStatusList, String> {
+    async fn read_token(
+        &self,
+        token: &str,
+        uri: &str,
+        signers: &[String],
+    ) -> Result<TokenStatusList, String> {
         let kid = jwt_header(token)
             .and_then(|h| h.get("kid").and_then(Value::as_str).map(str::to_owned))
             .ok_or("the status list token names no kid")?;
+        let signer = kid.split('#').next().unwrap_or_default();
+        if !signers.iter().any(|allowed| allowed == signer) {
+            return Err(format!(
+                "the status list token is signed by {signer}, neither the credential's issuer nor the trust registry"
+            ));
+        }
         let dids = ResolvedDids::resolve_all(self.resolver.as_ref(), [kid.as_str()]).await;
         let key = dids
             .public_key(&kid, "assertionMethod")

@@ -9,7 +9,12 @@ use std::time::Duration;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
 use credentials::did::did_key;
-use credentials::sd_jwt::{verify_sd_jwt_vc, IssuerKeys, SdJwtExpectations, SdJwtVcVerdict};
+use credentials::sd_jwt::{
+    read_status_list_token, verify_sd_jwt_vc, IssuerKeys, SdJwtExpectations, SdJwtVcVerdict,
+    TokenStatusLists,
+};
+use credentials::{CheckName, Outcome};
+use credentials::{PinnedDidDocuments, ResolvedDids};
 use ed25519_dalek::{Signer, SigningKey};
 use serde_json::{json, Value};
 use tests::Platform;
@@ -186,11 +191,44 @@ async fn verify_sd_jwt(platform: &Platform, sd_jwt: &str) -> SdJwtVcVerdict {
     let iss = SdJwtVcVerdict::issuer_of(sd_jwt).unwrap();
     let mut keys = IssuerKeys::new();
     keys.add_metadata(&iss, &metadata).unwrap();
+    let lists = token_status_list_of(platform, sd_jwt).await;
     verify_sd_jwt_vc(
         sd_jwt,
         &keys,
-        &SdJwtExpectations::issued_credential(chrono::Utc::now()),
+        &SdJwtExpectations::issued_credential(chrono::Utc::now()).with_status_lists(&lists),
     )
+}
+
+/// The Token Status List the SD-JWT VC's `status` names, fetched from the registry and read
+/// with the registry's did:web key.
+async fn token_status_list_of(platform: &Platform, sd_jwt: &str) -> TokenStatusLists {
+    let reference = SdJwtVcVerdict::status_reference_of(sd_jwt)
+        .expect("an SD-JWT VC from a registry-backed issuer names its status list");
+    assert!(
+        reference
+            .uri
+            .starts_with(&format!("{}/token-status-lists/", platform.registry_url)),
+        "{}",
+        reference.uri
+    );
+    let response = reqwest::get(&reference.uri).await.unwrap();
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/statuslist+jwt"
+    );
+    let token = response.text().await.unwrap();
+    let registry = platform
+        .get_json(&format!("{}/.well-known/did.json", platform.registry_url))
+        .await
+        .unwrap();
+    let pinned = PinnedDidDocuments::new().with(registry.clone()).unwrap();
+    let kid = format!("{}#key-1", registry["id"].as_str().unwrap());
+    let dids = ResolvedDids::resolve_all(&pinned, [kid.as_str()]).await;
+    let key = dids.public_key(&kid, "assertionMethod").unwrap();
+    let list = read_status_list_token(&token, &reference.uri, &key, chrono::Utc::now()).unwrap();
+    let mut lists = TokenStatusLists::default();
+    lists.lists.insert(reference.uri, Ok(list));
+    lists
 }
 
 fn payload_of(sd_jwt: &str) -> Value {
@@ -352,23 +390,25 @@ async fn a_wallet_scans_the_offer_types_the_pin_and_collects_both_formats() {
         12,
         "{reply:#}"
     );
-    // The Data Integrity credentials are revoked at the registry: verifiers refuse them.
+    // Both formats are revoked at the registry: the Data Integrity credentials on their
+    // Bitstring lists, the SD-JWT VCs on their Token Status Lists.
     tokio::time::sleep(Duration::from_millis(300)).await;
     for (configuration, credential) in &received {
         if configuration.ends_with("_ldp_vc") {
             let result = platform.verify_credential(credential).await.unwrap();
             assert_eq!(result["verified"], false, "{configuration} must be revoked");
+        } else {
+            let verdict = verify_sd_jwt(&platform, credential.as_str().unwrap()).await;
+            let status = verdict.verdict.outcome_of(CheckName::Status).cloned();
+            assert_eq!(
+                status,
+                Some(Outcome::Failed("revoked".into())),
+                "{configuration}"
+            );
         }
     }
-    // The SD-JWT VCs are revoked in the ledger; they carry no status a verifier could read
-    // until the registry serves Token Status Lists (ADR 0005), and the event says so.
     let effects = reply["effects"].to_string();
-    for id in &sd_jwt_ids {
-        assert!(
-            effects.contains(&format!("no_status_entry:{id}")),
-            "{id}: {effects}"
-        );
-    }
+    assert!(!effects.contains("no_status_entry"), "{effects}");
     let ledger = platform
         .admin_get("/admin/people/P0001/credentials")
         .await

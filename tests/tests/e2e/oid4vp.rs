@@ -735,6 +735,145 @@ async fn sd_jwt_presentations_are_refused_for_audience_holder_disclosures_and_re
     .await;
 }
 
+/// An ESR event for P0001's post at RJ1, `minutes_ago` in the past, applied by the issuer.
+async fn esr_event_for_p0001(
+    platform: &Platform,
+    id: &str,
+    kind: &str,
+    minutes_ago: i64,
+    payload: Value,
+) -> Value {
+    let event = json!({
+        "event_id": id,
+        "event_type": kind,
+        "occurred_at": (Utc::now() - chrono::Duration::minutes(minutes_ago))
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        "org_ods": "RJ1",
+        "person_id": "P0001",
+        "assignment_number": "30493776",
+        "payload": payload,
+    });
+    let response = platform.admin_post("/esr/events", &event).await.unwrap();
+    assert_eq!(response.status(), 200, "{kind}");
+    response.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn sd_jwt_vcs_suspended_or_revoked_by_esr_events_are_refused_through_token_status_lists() {
+    let platform = Platform::start().await.unwrap();
+    let holder = Holder::new(44);
+    let sd_jwts = collect_sd_jwt_vcs(&platform, "P0001", &holder).await;
+    let identity = sd_of_type(&sd_jwts, "care-identity");
+    let status = json_part(identity.split('.').nth(1).unwrap())["status"].clone();
+    let uri = status["status_list"]["uri"].as_str().unwrap();
+    assert!(
+        uri.starts_with(&format!("{}/token-status-lists/", platform.registry_url)),
+        "{status}"
+    );
+    assert!(status["status_list"]["idx"].is_u64(), "{status}");
+    let asked = [
+        "careIdentityUuid",
+        "givenName",
+        "familyName",
+        "identityProofing",
+    ];
+    let presents = |request: &Request| json!({"identity_sd_jwt": [sd_presentation(&holder, identity, &asked, request)]});
+
+    let request = scan(&platform, &start(&platform, "right-to-work").await).await;
+    let (code, body) = answer(&platform, &request, &presents(&request)).await;
+    assert_eq!(code, 200, "valid before any event: {body}");
+    assert_eq!(
+        check(
+            &result_of(&platform, &request.id).await,
+            "identity_sd_jwt",
+            "status"
+        )["outcome"],
+        "passed"
+    );
+
+    // Suspended by ESR: the issuer flips the Token Status List entry at the registry, whose
+    // change feed makes the verifier fetch the list again.
+    let reply = esr_event_for_p0001(
+        &platform,
+        "EVT-TSL-1",
+        "SUSPENSION",
+        3,
+        json!({"reason_category": "investigation", "from": Utc::now().date_naive().to_string()}),
+    )
+    .await;
+    assert!(
+        !reply["effects"].to_string().contains("no_status_entry"),
+        "{reply:#}"
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let request = scan(&platform, &start(&platform, "right-to-work").await).await;
+    refused(
+        &platform,
+        &request,
+        &presents(&request),
+        "identity_sd_jwt",
+        "status",
+        "suspended",
+    )
+    .await;
+
+    // The suspension lifted: presented again, accepted again.
+    esr_event_for_p0001(
+        &platform,
+        "EVT-TSL-2",
+        "SUSPENSION_LIFTED",
+        2,
+        json!({"to": Utc::now().date_naive().to_string()}),
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let request = scan(&platform, &start(&platform, "right-to-work").await).await;
+    let (code, body) = answer(&platform, &request, &presents(&request)).await;
+    assert_eq!(code, 200, "reinstated: {body}");
+
+    // A leaver: revoked, for good.
+    let reply = esr_event_for_p0001(
+        &platform,
+        "EVT-TSL-3",
+        "LEAVER",
+        1,
+        json!({"leaving_date": Utc::now().date_naive().to_string(), "reason": "resignation", "staying_in_nhs": false}),
+    )
+    .await;
+    assert!(
+        !reply["credentials"]["revoked"]
+            .as_array()
+            .unwrap()
+            .is_empty(),
+        "{reply:#}"
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let request = scan(&platform, &start(&platform, "right-to-work").await).await;
+    refused(
+        &platform,
+        &request,
+        &presents(&request),
+        "identity_sd_jwt",
+        "status",
+        "revoked",
+    )
+    .await;
+
+    // The list itself is a signed statuslist+jwt whose entry says 1 (revoked).
+    let response = platform.http.get(uri).send().await.unwrap();
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/statuslist+jwt"
+    );
+    let token = response.text().await.unwrap();
+    let header = json_part(token.split('.').next().unwrap());
+    assert_eq!(header["typ"], "statuslist+jwt");
+    let payload = json_part(token.split('.').nth(1).unwrap());
+    assert_eq!(payload["sub"], uri);
+    assert_eq!(payload["status_list"]["bits"], 2);
+    assert!(payload["exp"].as_i64().unwrap() > Utc::now().timestamp());
+}
+
 /// A KB-JWT over exactly `presented_without_kb`, as a hostile wallet would sign it.
 fn kb_jwt(holder: &Holder, presented_without_kb: &str, request: &Request) -> String {
     use sha2::Digest;
