@@ -5,6 +5,8 @@ mod bad_input;
 mod esr;
 mod interop;
 mod journeys;
+mod oid4vc_their_services;
+mod oid4vc_their_wallet;
 mod oid4vci;
 mod oid4vp;
 mod status;
