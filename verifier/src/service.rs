@@ -16,7 +16,7 @@ use credentials::{
 use serde_json::Value;
 
 use crate::presentations::Oid4vp;
-use crate::status::StatusListFetcher;
+use crate::status::{FetchedList, StatusListFetcher};
 use crate::trust::TrustListFetcher;
 
 /// How long a challenge from `POST /challenges` may be used.
@@ -103,8 +103,12 @@ impl Verifier {
             fetched.push((url, list));
         }
         let mut methods = verification_methods_named(document);
-        for list in fetched.iter().filter_map(|(_, list)| list.as_ref().ok()) {
-            methods.extend(verification_methods_named(list));
+        for list in fetched
+            .iter()
+            .filter_map(|(_, list)| list.as_ref().ok())
+            .filter(|list| !list.proof_verified)
+        {
+            methods.extend(verification_methods_named(&list.list));
         }
         let dids =
             ResolvedDids::resolve_all(self.resolver.as_ref(), methods.iter().map(String::as_str))
@@ -112,10 +116,17 @@ impl Verifier {
         let mut lists = StatusLists::default();
         for (url, list) in fetched {
             let checked = match list {
-                Ok(list) => {
+                Ok(FetchedList {
+                    list,
+                    proof_verified: true,
+                }) => self.still_valid(list),
+                Ok(FetchedList { list, .. }) => {
                     let env = VerificationEnvironment::new(&dids, self.clock.as_ref());
                     match verify_credential(&list, &env).await {
-                        Ok(verdict) if verdict.verified() => Ok(list),
+                        Ok(verdict) if verdict.verified() => {
+                            self.status_lists.mark_verified(&url, &list);
+                            Ok(list)
+                        }
                         Ok(verdict) => Err(StatusProblem::Verification(
                             verdict
                                 .failures()
@@ -131,6 +142,29 @@ impl Verifier {
             lists.lists.insert(url, checked);
         }
         (dids, lists)
+    }
+
+    /// A list whose proof verified when it was fetched is still believed while it is inside
+    /// its own validity period: the one check that depends on the time of asking.
+    fn still_valid(&self, list: Value) -> Result<Value, StatusProblem> {
+        let now = self.clock.now();
+        let date = |name: &str| {
+            list.get(name)
+                .and_then(Value::as_str)
+                .and_then(|d| chrono::DateTime::parse_from_rfc3339(d).ok())
+                .map(|d| d.with_timezone(&chrono::Utc))
+        };
+        if date("validUntil").is_some_and(|until| until <= now) {
+            return Err(StatusProblem::Verification(
+                "the status list credential has expired".into(),
+            ));
+        }
+        if date("validFrom").is_some_and(|from| from > now) {
+            return Err(StatusProblem::Verification(
+                "the status list credential is not valid yet".into(),
+            ));
+        }
+        Ok(list)
     }
 
     pub async fn verify_credential(&self, credential: &Value) -> credentials::Result<Verdict> {
@@ -207,5 +241,130 @@ impl Verifier {
             Some(_) => false,
             None => true,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex as StdMutex;
+
+    use chrono::{DateTime, Utc};
+    use credentials::status_list::{Bitstring, StatusEntry, StatusListCredential, StatusPurpose};
+    use credentials::{sign_credential, Cryptosuite, ProofRequest, SigningIdentity};
+    use serde_json::json;
+
+    use super::*;
+
+    struct TestClock(StdMutex<DateTime<Utc>>);
+
+    impl Clock for TestClock {
+        fn now(&self) -> DateTime<Utc> {
+            *self.0.lock().unwrap()
+        }
+    }
+
+    async fn signed_list(signer: &SigningIdentity, url: &str, start: DateTime<Utc>) -> Value {
+        let bits = Bitstring::new(131_072).unwrap();
+        let unsigned = StatusListCredential {
+            url,
+            issuer: signer.did(),
+            purpose: StatusPurpose::Revocation,
+            list: &bits,
+            valid_from: start,
+            valid_until: Some(start + chrono::Duration::hours(1)),
+            ttl_millis: Some(3_600_000),
+        }
+        .to_json()
+        .unwrap();
+        let request = ProofRequest {
+            created: Some(start),
+            ..Default::default()
+        };
+        sign_credential(&unsigned, signer, Cryptosuite::EddsaRdfc2022, &request)
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_list_is_verified_once_per_fetch_and_still_refused_once_it_expires() {
+        let start: DateTime<Utc> = "2026-11-24T12:00:00Z".parse().unwrap();
+        let signer = SigningIdentity::did_key(ed25519_dalek::SigningKey::from_bytes(&[9; 32]));
+        // The lists name their own URLs, so the port is chosen before they are signed.
+        let probe = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = probe.local_addr().unwrap().port();
+        drop(probe);
+        let good_url = format!("http://127.0.0.1:{port}/status/1");
+        let forged_url = format!("http://127.0.0.1:{port}/status/2");
+        let good = signed_list(&signer, &good_url, start).await;
+        let mut forged = signed_list(&signer, &forged_url, start).await;
+        forged["validUntil"] = json!("2099-01-01T00:00:00Z");
+        let router = axum::Router::new()
+            .route(
+                "/status/1",
+                axum::routing::get(move || async move { axum::Json(good) }),
+            )
+            .route(
+                "/status/2",
+                axum::routing::get(move || async move { axum::Json(forged) }),
+            );
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+            .await
+            .unwrap();
+        tokio::spawn(async move { axum::serve(listener, router).await });
+
+        let clock = Arc::new(TestClock(StdMutex::new(
+            start + chrono::Duration::minutes(1),
+        )));
+        let fetcher =
+            StatusListFetcher::new(["127.0.0.1:*".to_owned()], Duration::from_secs(3600)).unwrap();
+        let verifier = Verifier::new(
+            Arc::new(credentials::PinnedDidDocuments::new()),
+            fetcher,
+            clock.clone(),
+            "https://verifier.example".into(),
+        );
+        let entry = |url: &str| StatusEntry {
+            purpose: StatusPurpose::Revocation,
+            index: 7,
+            list_credential: url.to_owned(),
+        };
+        let document =
+            json!({"credentialStatus": [entry(&good_url).to_json(), entry(&forged_url).to_json()]});
+
+        for round in ["fetched and verified", "from the cache, verified before"] {
+            let (_, lists) = verifier.snapshot(&document).await;
+            assert!(lists.lists[&good_url].is_ok(), "{round}");
+            assert!(
+                matches!(
+                    lists.lists[&forged_url],
+                    Err(StatusProblem::Verification(_))
+                ),
+                "{round}: a list whose proof fails is never marked verified"
+            );
+        }
+        assert!(
+            verifier
+                .status_lists
+                .fetch(&good_url)
+                .await
+                .unwrap()
+                .proof_verified
+        );
+        assert!(
+            !verifier
+                .status_lists
+                .fetch(&forged_url)
+                .await
+                .unwrap()
+                .proof_verified
+        );
+
+        *clock.0.lock().unwrap() = start + chrono::Duration::hours(2);
+        let (_, lists) = verifier.snapshot(&document).await;
+        assert!(
+            matches!(&lists.lists[&good_url], Err(StatusProblem::Verification(why)) if why.contains("expired")),
+            "{:?}",
+            lists.lists[&good_url]
+        );
     }
 }

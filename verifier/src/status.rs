@@ -1,5 +1,7 @@
 //! Fetching status list credentials, with a cache that honours each list's `ttl` but
-//! never keeps a list past the configured maximum staleness (then it fails closed).
+//! never keeps a list past the configured maximum staleness (then it fails closed). A
+//! cached list remembers that its proof verified, so a status check costs a lookup, not a
+//! canonicalisation and a signature check of the whole list each time.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
@@ -11,11 +13,26 @@ use serde_json::Value;
 /// A status list credential for 131,072 entries is a few kilobytes; a megabyte is plenty.
 const MAX_LIST_BYTES: usize = 1024 * 1024;
 
+struct CachedList {
+    fetched: Instant,
+    keep_for: Duration,
+    list: Value,
+    proof_verified: bool,
+}
+
+/// A status list credential as fetched or cached. `proof_verified`: this very list has
+/// already passed `verify_credential`; only its validity period needs checking again.
+#[derive(Clone, Debug)]
+pub struct FetchedList {
+    pub list: Value,
+    pub proof_verified: bool,
+}
+
 pub struct StatusListFetcher {
     client: reqwest::Client,
     plain_http_hosts: HashSet<String>,
     max_staleness: Duration,
-    cache: Mutex<HashMap<String, (Instant, Duration, Value)>>,
+    cache: Mutex<HashMap<String, CachedList>>,
     /// Status List Tokens (`statuslist+jwt`) for SD-JWT VCs, kept as fetched.
     tokens: Mutex<HashMap<String, (Instant, Duration, String)>>,
 }
@@ -55,10 +72,23 @@ impl StatusListFetcher {
         }
     }
 
-    fn cached(&self, url: &str) -> Option<Value> {
+    fn cached(&self, url: &str) -> Option<FetchedList> {
         let cache = self.cache.lock().ok()?;
-        let (fetched, keep_for, list) = cache.get(url)?;
-        (fetched.elapsed() < *keep_for).then(|| list.clone())
+        let cached = cache.get(url)?;
+        (cached.fetched.elapsed() < cached.keep_for).then(|| FetchedList {
+            list: cached.list.clone(),
+            proof_verified: cached.proof_verified,
+        })
+    }
+
+    /// Records that `list`, as fetched from `url`, verified as a credential. Ignored when
+    /// the cache holds something else for `url` by now (fetched again, or forgotten).
+    pub fn mark_verified(&self, url: &str, list: &Value) {
+        if let Ok(mut cache) = self.cache.lock() {
+            if let Some(cached) = cache.get_mut(url).filter(|c| c.list == *list) {
+                cached.proof_verified = true;
+            }
+        }
     }
 
     /// A Status List Token (IETF Token Status List, for SD-JWT VCs), fetched as
@@ -137,9 +167,10 @@ impl StatusListFetcher {
         Ok(bytes.to_vec())
     }
 
-    pub async fn fetch(&self, url: &str) -> Result<Value, StatusProblem> {
-        if let Some(list) = self.cached(url) {
-            return Ok(list);
+    /// The list at `url`, from the cache while it is fresh, and whether it was verified.
+    pub async fn fetch(&self, url: &str) -> Result<FetchedList, StatusProblem> {
+        if let Some(fetched) = self.cached(url) {
+            return Ok(fetched);
         }
         let bytes = self
             .get(
@@ -157,9 +188,17 @@ impl StatusListFetcher {
         if let Ok(mut cache) = self.cache.lock() {
             cache.insert(
                 url.to_owned(),
-                (Instant::now(), ttl.min(self.max_staleness), list.clone()),
+                CachedList {
+                    fetched: Instant::now(),
+                    keep_for: ttl.min(self.max_staleness),
+                    list: list.clone(),
+                    proof_verified: false,
+                },
             );
         }
-        Ok(list)
+        Ok(FetchedList {
+            list,
+            proof_verified: false,
+        })
     }
 }
