@@ -635,17 +635,25 @@ impl Verifier {
         let kid = jwt_header(token)
             .and_then(|h| h.get("kid").and_then(Value::as_str).map(str::to_owned))
             .ok_or("the status list token names no kid")?;
-        let signer = kid.split('#').next().unwrap_or_default();
-        if !signers.iter().any(|allowed| allowed == signer) {
-            return Err(format!(
-                "the status list token is signed by {signer}, neither the credential's issuer nor the trust registry"
-            ));
-        }
+        signer_allowed(&kid, signers)?;
         let dids = ResolvedDids::resolve_all(self.resolver.as_ref(), [kid.as_str()]).await;
         let key = dids
             .public_key(&kid, "assertionMethod")
             .map_err(|e| format!("the status list token's key: {e}"))?;
         read_status_list_token(token, uri, &key, self.clock.now())
+    }
+}
+
+/// Whether the DID whose key `kid` names is one of `signers` (the credential's issuer, the
+/// trust registry): the DID is everything before the fragment, compared whole.
+fn signer_allowed(kid: &str, signers: &[String]) -> Result<(), String> {
+    let signer = kid.split_once('#').map_or(kid, |(did, _)| did);
+    if signers.iter().any(|allowed| allowed == signer) {
+        Ok(())
+    } else {
+        Err(format!(
+            "the status list token is signed by {signer}, neither the credential's issuer nor the trust registry"
+        ))
     }
 }
 
@@ -689,6 +697,28 @@ fn jwt_header(token: &str) -> Option<Map<String, Value>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_status_list_token_is_believed_only_from_the_issuer_or_the_registry() {
+        let signers = [
+            "did:web:127.0.0.1%3A8401".to_owned(),
+            "did:web:127.0.0.1%3A8402".to_owned(),
+        ];
+        assert!(signer_allowed("did:web:127.0.0.1%3A8401#key-1", &signers).is_ok());
+        assert!(signer_allowed("did:web:127.0.0.1%3A8402#key-1", &signers).is_ok());
+        for stranger in [
+            "did:web:127.0.0.1%3A8403#key-1",
+            "did:web:127.0.0.1%3A8401:evil#key-1",
+            "did:web:127.0.0.1%3A840#key-1",
+            "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK#z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK",
+            "#key-1",
+            "",
+        ] {
+            let refused = signer_allowed(stranger, &signers).unwrap_err();
+            assert!(refused.contains("neither"), "{stranger}: {refused}");
+        }
+        assert!(signer_allowed("did:web:127.0.0.1%3A8401#key-1", &[]).is_err());
+    }
 
     #[test]
     fn the_header_of_an_sd_jwt_is_read_for_its_kid() {
