@@ -15,6 +15,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use credentials::sd_jwt::{read_status_list_token, TokenStatusList};
 use credentials::securing::VerificationEnvironment;
 use credentials::status_list::{Bitstring, StatusEntry, StatusPurpose};
 use credentials::{verify_credential, PinnedDidDocuments, ResolvedDids, SystemClock};
@@ -284,6 +285,161 @@ async fn get_json(client: &reqwest::Client, url: &str, token: Option<&str>) -> V
         response.status()
     );
     response.json().await.unwrap()
+}
+
+/// The entries of the Token Status List at `uri`, read with the registry's key.
+fn token_list(token: &str, uri: &str, registry_did_document: &Value) -> TokenStatusList {
+    let method = &registry_did_document["verificationMethod"][0];
+    let key =
+        credentials::did::ed25519_from_multibase(method["publicKeyMultibase"].as_str().unwrap())
+            .unwrap();
+    read_status_list_token(token, uri, &key, credentials::Clock::now(&SystemClock)).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn acknowledged_token_status_changes_survive_a_sigkill_of_the_registry() {
+    let folder = tempfile::tempdir().unwrap();
+    let registry = RegistryProcess::configure(folder.path(), "did:web:issuer.durability.example");
+    let client = http();
+    let mut running = registry.start().await;
+
+    // Token Status List entries (SD-JWT VCs) for 120 credentials: 100 get a change.
+    let mut references: BTreeMap<String, (String, u64)> = BTreeMap::new();
+    for n in 0..120 {
+        let credential_id = format!("urn:uuid:00000000-0000-4000-9000-{n:012}");
+        let response = client
+            .post(format!("{}/allocations", registry.url))
+            .bearer_auth(ISSUER_REGISTRY_TOKEN)
+            .json(&json!({"credentialId": credential_id, "mechanism": "token-status-list"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 201);
+        let body: Value = response.json().await.unwrap();
+        let reference = &body["status"]["status_list"];
+        references.insert(
+            credential_id,
+            (
+                reference["uri"].as_str().unwrap().to_owned(),
+                reference["idx"].as_u64().unwrap(),
+            ),
+        );
+    }
+    let changes: Vec<Change> = references
+        .keys()
+        .take(100)
+        .enumerate()
+        .map(|(n, credential_id)| Change {
+            credential_id: credential_id.clone(),
+            action: if n % 2 == 0 { "revoke" } else { "suspend" },
+            as_operator: n % 3 == 0,
+        })
+        .collect();
+    let change_url = format!("{}/status-changes", registry.url);
+    let burst_client = client.clone();
+    let acknowledged = burst_then_kill(
+        changes.clone(),
+        changes.len(),
+        16,
+        30,
+        move |change: Change, acks: Acks<Change>| {
+            let (client, url) = (burst_client.clone(), change_url.clone());
+            async move {
+                let mut body =
+                    json!({"credentialId": change.credential_id, "action": change.action});
+                let token = if change.as_operator {
+                    body["reason"] = "durability test".into();
+                    OPERATOR_TOKEN
+                } else {
+                    ISSUER_REGISTRY_TOKEN
+                };
+                let Ok(response) = client
+                    .post(&url)
+                    .bearer_auth(token)
+                    .json(&body)
+                    .send()
+                    .await
+                else {
+                    return;
+                };
+                if !response.status().is_success() {
+                    panic!("{} answered {}", change.credential_id, response.status());
+                }
+                if response.json::<Value>().await.is_ok() {
+                    acks.record(change);
+                }
+            }
+        },
+        || running.kill(),
+    )
+    .await;
+    drop(running);
+
+    let _running = registry.start().await;
+    let did_document = get_json(
+        &client,
+        &format!("{}/.well-known/did.json", registry.url),
+        None,
+    )
+    .await;
+    let mut lists: HashMap<String, TokenStatusList> = HashMap::new();
+    for (uri, _) in references.values() {
+        if !lists.contains_key(uri) {
+            let token = client.get(uri).send().await.unwrap().text().await.unwrap();
+            lists.insert(uri.clone(), token_list(&token, uri, &did_document));
+        }
+    }
+    let value_of = |credential_id: &str| {
+        let (uri, idx) = &references[credential_id];
+        lists[uri].get(*idx).unwrap()
+    };
+    for change in &acknowledged {
+        let expected = if change.action == "revoke" { 1 } else { 2 };
+        assert_eq!(
+            value_of(&change.credential_id),
+            expected,
+            "acknowledged {} of {} is lost",
+            change.action,
+            change.credential_id
+        );
+    }
+    let audit = get_json(
+        &client,
+        &format!("{}/audit", registry.url),
+        Some(OPERATOR_TOKEN),
+    )
+    .await;
+    let mut audited: HashMap<String, usize> = HashMap::new();
+    for entry in audit["audit"].as_array().unwrap() {
+        *audited
+            .entry(entry["credential_id"].as_str().unwrap().to_owned())
+            .or_default() += 1;
+    }
+    // Whatever else landed: an entry is non-zero exactly when one change of it is audited.
+    for credential_id in references.keys() {
+        let value = value_of(credential_id);
+        let expected_audits = usize::from(value != 0);
+        assert_eq!(
+            audited.get(credential_id).copied().unwrap_or(0),
+            expected_audits,
+            "{credential_id}: status {value} and audit disagree"
+        );
+    }
+    for (uri, list) in &lists {
+        let held: HashSet<u64> = references
+            .values()
+            .filter(|(u, _)| u == uri)
+            .map(|(_, idx)| *idx)
+            .collect();
+        for idx in 0..list.len() as u64 {
+            if list.get(idx) != Some(0) {
+                assert!(
+                    held.contains(&idx),
+                    "{uri} entry {idx} is set, which no credential holds"
+                );
+            }
+        }
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
