@@ -1,0 +1,259 @@
+// oid4vc-verifier-server.mjs: an OpenID4VP 1.0 verifier built on the OpenWallet
+// Foundation's @openid4vc/openid4vp, checking SD-JWT VC presentations with
+// @sd-jwt/sd-jwt-vc, so that our wallet can be tried against a verifier that is
+// not ours. See README.md for its endpoints.
+//
+// Prints {"url": base} once listening on 127.0.0.1 (free port); ends when its
+// stdin closes.
+
+import {generateKeyPairSync, randomBytes} from 'node:crypto';
+import {Openid4vpVerifier} from '@openid4vc/openid4vp';
+import {SDJwtVcInstance} from '@sd-jwt/sd-jwt-vc';
+import {digest} from '@sd-jwt/crypto-nodejs';
+import {callbacks, decodeJwtPart, multikeyOf, parseForm, publicJwk, readBody,
+  sendJson, serve} from './oid4vc-server-lib.mjs';
+import {keyBindingVerifier, publicKeyFromJwk, verifierFor} from
+  './sd-jwt-lib.mjs';
+
+const CARE_IDENTITY_VCT = 'https://staff-passport.nhs.uk/vct/care-identity/v1';
+// OpenID4VP 1.0 §5.8: with static discovery (openid4vp://) the request
+// object's audience. The library's default is the request_uri, so it is set.
+const STATIC_DISCOVERY_AUDIENCE = 'https://self-issued.me/v2';
+const KB_MAX_AGE_SECONDS = 300;
+
+const {privateKey} = generateKeyPairSync('ed25519');
+const impostorKey = generateKeyPairSync('ed25519').privateKey;
+
+const random = bytes => randomBytes(bytes).toString('base64url');
+
+// Claim names of the disclosures sent (not of the always-visible claims).
+function disclosedNames(presentation) {
+  const parts = presentation.split('~');
+  return parts.slice(1, -1).map(d => {
+    const decoded = JSON.parse(Buffer.from(d, 'base64url').toString('utf8'));
+    return decoded.length === 3 ? decoded[1] : null;
+  }).filter(name => name !== null);
+}
+
+// The JWT VC Issuer Metadata of `iss` (SD-JWT VC §3), fetched over plain HTTP
+// because every test server is a loopback one.
+async function issuerJwks(iss) {
+  const url = new URL(iss);
+  if(url.protocol !== 'https:' || url.hostname !== '127.0.0.1') {
+    throw new Error(`iss ${iss} is not an https loopback issuer`);
+  }
+  const path = url.pathname.replace(/\/$/, '');
+  const response = await fetch(
+    `http://${url.host}/.well-known/jwt-vc-issuer${path}`);
+  if(!response.ok) {
+    throw new Error(`issuer metadata of ${iss}: HTTP ${response.status}`);
+  }
+  const metadata = await response.json();
+  if(metadata.issuer !== iss) {
+    throw new Error('issuer metadata names another issuer');
+  }
+  return metadata.jwks?.keys ?? [];
+}
+
+async function verifyPresentation(presentation, query, request) {
+  const jwt = presentation.split('~')[0];
+  const header = decodeJwtPart(jwt, 0);
+  const unverified = decodeJwtPart(jwt, 1);
+  if(header.typ !== 'dc+sd-jwt') {
+    throw new Error(`typ ${header.typ} is not dc+sd-jwt`);
+  }
+  if(request.trustedIssuers && !request.trustedIssuers.includes(
+    unverified.iss)) {
+    throw new Error(`issuer ${unverified.iss} is not trusted here`);
+  }
+  const keys = await issuerJwks(unverified.iss);
+  const issuerJwk = keys.find(k => k.kid === header.kid);
+  if(!issuerJwk) {
+    throw new Error(`issuer publishes no key ${header.kid}`);
+  }
+  const {kty, crv, x} = issuerJwk;
+  const instance = new SDJwtVcInstance({
+    hasher: digest, hashAlg: 'sha-256',
+    verifier: verifierFor(publicKeyFromJwk({kty, crv, x})),
+    kbVerifier: keyBindingVerifier
+  });
+  // Checks the issuer signature, the disclosures, the KB-JWT's signature by
+  // cnf.jwk, its nonce and its sd_hash.
+  const result = await instance.verify(presentation,
+    {keyBindingNonce: request.payload.nonce});
+  const kb = result.kb?.payload;
+  // The library leaves these to the caller (see README): aud must be the full
+  // client_id (OpenID4VP 1.0 B.3.6, §14.8), iat recent.
+  if(kb?.aud !== request.payload.client_id) {
+    throw new Error(`KB-JWT aud ${kb?.aud} is not ${request.payload.client_id}`);
+  }
+  const now = Math.floor(Date.now() / 1000);
+  if(typeof kb.iat !== 'number' || kb.iat > now + 60 ||
+    kb.iat < now - KB_MAX_AGE_SECONDS) {
+    throw new Error('KB-JWT iat is not recent');
+  }
+  if(!query.meta.vct_values.includes(result.payload.vct)) {
+    throw new Error(`vct ${result.payload.vct} was not asked for`);
+  }
+  // DCQL §6.4: every claim asked must come, and nothing else disclosable.
+  const asked = (query.claims ?? []).map(c => c.path[0]);
+  const disclosed = disclosedNames(presentation);
+  const missing = asked.filter(name => !(name in result.payload));
+  const extra = disclosed.filter(name => !asked.includes(name));
+  if(missing.length || extra.length) {
+    throw new Error(`claims missing: [${missing}], not asked: [${extra}]`);
+  }
+  const claims = Object.fromEntries(disclosed.map(n => [n, result.payload[n]]));
+  return {iss: result.payload.iss, vct: result.payload.vct, claims, disclosed,
+    kb};
+}
+
+serve(base => {
+  const did = `did:web:${encodeURIComponent(new URL(base).host)}`;
+  const kid = `${did}#key-1`;
+  const clientId = `decentralized_identifier:${did}`;
+  const didDocument = {
+    '@context': ['https://www.w3.org/ns/did/v1',
+      'https://w3id.org/security/multikey/v1'],
+    id: did,
+    verificationMethod: [{id: kid, type: 'Multikey', controller: did,
+      publicKeyMultibase: multikeyOf(publicJwk(privateKey))}],
+    assertionMethod: [kid],
+    authentication: [kid]
+  };
+  const verifier = new Openid4vpVerifier({callbacks: callbacks(privateKey)});
+  const impostor = new Openid4vpVerifier({callbacks: callbacks(impostorKey)});
+  const requests = new Map();
+
+  async function createRequest(body) {
+    const id = random(16);
+    const claims = body.claims ?? ['givenName', 'familyName'];
+    const dcqlQuery = body.dcql_query ?? {
+      credentials: [{
+        id: 'care_identity',
+        format: 'dc+sd-jwt',
+        meta: {vct_values: [body.vct ?? CARE_IDENTITY_VCT]},
+        claims: claims.map(name => ({path: [name]}))
+      }]
+    };
+    const payload = {
+      response_type: 'vp_token',
+      client_id: clientId,
+      response_mode: 'direct_post',
+      response_uri: `${base}/response/${id}`,
+      nonce: random(32),
+      state: random(16),
+      dcql_query: dcqlQuery,
+      client_metadata: {
+        client_name: 'oid4vc-ts test verifier',
+        vp_formats_supported: {'dc+sd-jwt': {
+          'sd-jwt_alg_values': ['EdDSA'], 'kb-jwt_alg_values': ['EdDSA']}}
+      }
+    };
+    // A request signed by a key the DID document does not hold: our wallet
+    // must not take it for this verifier's.
+    const signer = body.misbehave === 'wrong_key' ? impostor : verifier;
+    const created = await signer.createOpenId4vpAuthorizationRequest({
+      authorizationRequestPayload: payload,
+      jar: {
+        requestUri: `${base}/request/${id}`,
+        jwtSigner: {method: 'did', alg: 'EdDSA', didUrl: kid},
+        expiresInSeconds: 300,
+        additionalJwtPayload: {aud: STATIC_DISCOVERY_AUDIENCE}
+      }
+    });
+    requests.set(id, {
+      id, payload: created.authorizationRequestPayload,
+      jwt: created.jar.authorizationRequestJwt,
+      trustedIssuers: body.trusted_issuers ?? null,
+      result: {status: 'pending'}
+    });
+    return {id, openid4vp_uri: created.authorizationRequest,
+      result_url: `${base}/results/${id}`, client_id: clientId,
+      nonce: payload.nonce};
+  }
+
+  async function receive(request, id, response) {
+    const pending = requests.get(id);
+    if(!pending || pending.result.status !== 'pending') {
+      return sendJson(response, 400, {error: 'invalid_request',
+        error_description: 'no request awaits this answer'});
+    }
+    const form = parseForm(await readBody(request));
+    let presentations;
+    try {
+      const parsed = await verifier.parseOpenid4vpAuthorizationResponse({
+        authorizationResponse: form,
+        authorizationRequestPayload: pending.payload,
+        callbacks: callbacks(privateKey)
+      });
+      if(parsed.type !== 'dcql') {
+        throw new Error(`a ${parsed.type} answer to a DCQL request`);
+      }
+      presentations = parsed.dcql.presentations;
+    } catch(e) {
+      // Not spent: a malformed answer is refused and the request still waits.
+      return sendJson(response, 400, {error: 'invalid_request',
+        error_description: String(e?.message || e)});
+    }
+    // Spent: one answer is checked per request, so a replay is refused above.
+    pending.result = {status: 'checking'};
+    const outcome = {status: 'received', verified: false, error: null,
+      presentations: {}, received: form};
+    try {
+      const queries = pending.payload.dcql_query.credentials;
+      for(const query of queries) {
+        const sent = presentations[query.id];
+        if(!sent) {
+          throw new Error(`no presentation for ${query.id}`);
+        }
+        if(sent.length !== 1 || typeof sent[0] !== 'string') {
+          throw new Error(`${query.id}: one SD-JWT expected (multiple false)`);
+        }
+        outcome.presentations[query.id] =
+          await verifyPresentation(sent[0], query, pending);
+      }
+      const unknown = Object.keys(presentations).filter(
+        q => !queries.some(c => c.id === q));
+      if(unknown.length) {
+        throw new Error(`answers to queries not asked: ${unknown}`);
+      }
+      outcome.verified = true;
+    } catch(e) {
+      outcome.error = String(e?.message || e);
+    }
+    pending.result = outcome;
+    if(!outcome.verified) {
+      return sendJson(response, 400, {error: 'invalid_request',
+        error_description: outcome.error});
+    }
+    sendJson(response, 200,
+      {redirect_uri: `${base}/done#response_code=${random(16)}`});
+  }
+
+  return async (request, response) => {
+    const url = new URL(request.url, base);
+    const route = `${request.method} ${url.pathname}`;
+    if(route === 'GET /.well-known/did.json') {
+      return sendJson(response, 200, didDocument);
+    }
+    // Test control: what an officer would do at this verifier.
+    if(route === 'POST /requests') {
+      const body = JSON.parse((await readBody(request)) || '{}');
+      return sendJson(response, 201, await createRequest(body));
+    }
+    const [, kind, id] = url.pathname.split('/');
+    if(request.method === 'GET' && kind === 'request' && requests.has(id)) {
+      response.writeHead(200,
+        {'content-type': 'application/oauth-authz-req+jwt'});
+      return response.end(requests.get(id).jwt);
+    }
+    if(request.method === 'POST' && kind === 'response') {
+      return receive(request, id, response);
+    }
+    if(request.method === 'GET' && kind === 'results' && requests.has(id)) {
+      return sendJson(response, 200, requests.get(id).result);
+    }
+    sendJson(response, 404, {error: 'not_found'});
+  };
+});
