@@ -8,6 +8,8 @@
 // stdin closes.
 
 import {generateKeyPairSync, randomBytes, randomInt, sign} from 'node:crypto';
+import {readFileSync} from 'node:fs';
+import * as vc from '@digitalbazaar/vc';
 import {Openid4vciIssuer, Openid4vciVersion} from '@openid4vc/openid4vci';
 import {Oauth2AuthorizationServer, Oauth2ResourceServer,
   Oauth2ServerErrorResponseError, Oauth2ResourceUnauthorizedError,
@@ -16,17 +18,31 @@ import {SDJwtVcInstance} from '@sd-jwt/sd-jwt-vc';
 import {digest, generateSalt} from '@sd-jwt/crypto-nodejs';
 import {callbacks, decodeJwtPart, parseForm, publicJwk, readBody,
   requestLike, sendJson, serve} from './oid4vc-server-lib.mjs';
+import {makeDidKey, makeDocumentLoader, signingSuite} from './lib.mjs';
 
 // Our catalogue's Care Identity type (credentials/src/vocabulary.rs, ADR
 // 0005): a wallet shows and presents only types it knows.
 const CARE_IDENTITY_VCT = 'https://staff-passport.nhs.uk/vct/care-identity/v1';
-const CONFIGURATION_ID = 'care_identity_sd_jwt';
+const SD_JWT_CONFIGURATION = 'care_identity_sd_jwt';
+const LDP_CONFIGURATION = 'care_identity_ldp_vc';
+const VC_V2_CONTEXT = 'https://www.w3.org/ns/credentials/v2';
+const OUR_CONTEXT = 'https://staff-passport.nhs.uk/contexts/v1';
+const CARE_IDENTITY_SCHEMA =
+  'https://staff-passport.nhs.uk/schemas/care-identity/v1';
+// Our JSON-LD context, from the repository, for Digital Bazaar's offline
+// document loader (nothing is fetched).
+const OUR_CONTEXT_DOCUMENT = JSON.parse(readFileSync(new URL(
+  '../../credentials/assets/context-v1.jsonld', import.meta.url), 'utf8'));
 const OFFER_TTL_SECONDS = 600;
 const NONCE_TTL_SECONDS = 300;
 const MAX_PIN_ATTEMPTS = 3;
 
 const {privateKey} = generateKeyPairSync('ed25519');
 const otherKey = generateKeyPairSync('ed25519').privateKey;
+// The Data Integrity issuer: a did:key, signing with eddsa-rdfc-2022.
+const dataIntegrityIssuer = await makeDidKey();
+const documentLoader = makeDocumentLoader(
+  {contexts: {[OUR_CONTEXT]: OUR_CONTEXT_DOCUMENT}});
 
 serve(base => {
   const ctx = callbacks(privateKey);
@@ -46,7 +62,23 @@ serve(base => {
     nonce_endpoint: `${base}/nonce`,
     display: [{name: 'oid4vc-ts test issuer', locale: 'en-GB'}],
     credential_configurations_supported: {
-      [CONFIGURATION_ID]: {
+      [LDP_CONFIGURATION]: {
+        format: 'ldp_vc',
+        credential_definition: {
+          '@context': [VC_V2_CONTEXT, OUR_CONTEXT],
+          type: ['VerifiableCredential', 'CareIdentityCredential']
+        },
+        cryptographic_binding_methods_supported: ['did:key'],
+        credential_signing_alg_values_supported: ['eddsa-rdfc-2022'],
+        proof_types_supported: {
+          jwt: {proof_signing_alg_values_supported: ['EdDSA']}
+        },
+        credential_metadata: {
+          display: [{name: 'Care Identity (Data Integrity, oid4vc-ts)',
+            locale: 'en-GB'}]
+        }
+      },
+      [SD_JWT_CONFIGURATION]: {
         format: 'dc+sd-jwt',
         vct: CARE_IDENTITY_VCT,
         cryptographic_binding_methods_supported: ['jwk'],
@@ -93,7 +125,8 @@ serve(base => {
     const {credentialOffer, credentialOfferObject} =
       await issuer.createCredentialOffer({
         issuerMetadata,
-        credentialConfigurationIds: [CONFIGURATION_ID],
+        credentialConfigurationIds: body.configurations ??
+          [SD_JWT_CONFIGURATION],
         credentialOfferUri: `${base}/offers/${id}`,
         grants: {
           [preAuthorizedCodeGrantIdentifier]: txCode === undefined ? {} : {
@@ -174,7 +207,8 @@ serve(base => {
     }
     const parsed = issuer.parseCredentialRequest({issuerMetadata,
       credentialRequest: JSON.parse(body)});
-    if(parsed.credentialConfigurationId !== CONFIGURATION_ID ||
+    const configuration = parsed.credentialConfigurationId;
+    if(!offer.object.credential_configuration_ids.includes(configuration) ||
       parsed.proofs?.jwt?.length !== 1) {
       throw new Oauth2ServerErrorResponseError({
         error: 'invalid_credential_request',
@@ -194,8 +228,32 @@ serve(base => {
       issuerMetadata, jwt: proof, expectedNonce: claimed,
       nonceExpiresAt: new Date(expires)});
     const holderJwk = signer.publicJwk;
-
     const misbehave = offer.misbehave;
+    if(configuration === LDP_CONFIGURATION) {
+      // The subject is the did:key the proof was signed with (App. F.1 kid).
+      if(signer.method !== 'did' || !signer.didUrl.startsWith('did:key:')) {
+        throw new Oauth2ServerErrorResponseError({error: 'invalid_proof',
+          error_description: 'an ldp_vc is bound to a did:key (kid)'});
+      }
+      const subject = signer.didUrl.split('#')[0];
+      const unsigned = {
+        '@context': [VC_V2_CONTEXT, OUR_CONTEXT],
+        type: ['VerifiableCredential', 'CareIdentityCredential'],
+        issuer: dataIntegrityIssuer.did,
+        validFrom: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+        credentialSchema: {id: CARE_IDENTITY_SCHEMA, type: 'JsonSchema'},
+        credentialSubject: {id: subject, ...offer.claims}
+      };
+      const signed = await vc.issue({credential: unsigned, documentLoader,
+        suite: signingSuite(dataIntegrityIssuer.keyPair)});
+      if(misbehave === 'tamper_ldp') {
+        signed.credentialSubject.familyName += 'x';
+      }
+      issued.push({offer: offer.id, format: 'ldp_vc', credential: signed});
+      return sendJson(response, 200, issuer.createCredentialResponse({
+        credentialRequest: parsed, credentials: [{credential: signed}]}));
+    }
+
     const signWith = misbehave === 'wrong_key' ? otherKey : privateKey;
     const instance = new SDJwtVcInstance({
       hasher: digest, hashAlg: 'sha-256', saltGenerator: generateSalt,
@@ -216,7 +274,8 @@ serve(base => {
     };
     const sdJwt = await instance.issue(payload,
       {_sd: Object.keys(offer.claims)}, {header: {kid}});
-    issued.push({offer: offer.id, holder_jwk: cnfJwk, sd_jwt: sdJwt});
+    issued.push({offer: offer.id, format: 'dc+sd-jwt', holder_jwk: cnfJwk,
+      sd_jwt: sdJwt});
     sendJson(response, 200, issuer.createCredentialResponse({
       credentialRequest: parsed, credentials: [{credential: sdJwt}]}));
   }

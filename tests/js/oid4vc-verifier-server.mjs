@@ -7,6 +7,8 @@
 // stdin closes.
 
 import {generateKeyPairSync, randomBytes} from 'node:crypto';
+import {readFileSync} from 'node:fs';
+import jsonld from 'jsonld';
 import {Openid4vpVerifier} from '@openid4vc/openid4vp';
 import {SDJwtVcInstance} from '@sd-jwt/sd-jwt-vc';
 import {digest} from '@sd-jwt/crypto-nodejs';
@@ -14,12 +16,20 @@ import {callbacks, decodeJwtPart, multikeyOf, parseForm, publicJwk, readBody,
   sendJson, serve} from './oid4vc-server-lib.mjs';
 import {keyBindingVerifier, publicKeyFromJwk, verifierFor} from
   './sd-jwt-lib.mjs';
+import {makeDocumentLoader, verifyDocument} from './lib.mjs';
 
 const CARE_IDENTITY_VCT = 'https://staff-passport.nhs.uk/vct/care-identity/v1';
 // OpenID4VP 1.0 §5.8: with static discovery (openid4vp://) the request
 // object's audience. The library's default is the request_uri, so it is set.
 const STATIC_DISCOVERY_AUDIENCE = 'https://self-issued.me/v2';
 const KB_MAX_AGE_SECONDS = 300;
+const OUR_CONTEXT = 'https://staff-passport.nhs.uk/contexts/v1';
+// DCQL B.1.1: type_values are fully expanded type IRIs.
+const CARE_IDENTITY_TYPE_IRI =
+  'https://staff-passport.nhs.uk/vocab#CareIdentityCredential';
+const documentLoader = makeDocumentLoader({contexts: {[OUR_CONTEXT]:
+  JSON.parse(readFileSync(new URL('../../credentials/assets/context-v1.jsonld',
+    import.meta.url), 'utf8'))}});
 
 const {privateKey} = generateKeyPairSync('ed25519');
 const impostorKey = generateKeyPairSync('ed25519').privateKey;
@@ -55,7 +65,55 @@ async function issuerJwks(iss) {
   return metadata.jwks?.keys ?? [];
 }
 
+const didOf = didUrl => String(didUrl).split('#')[0];
+
+// A Data Integrity presentation (OpenID4VP B.1.3.2.5): Digital Bazaar checks
+// every proof, the challenge (nonce) and the domain (full client_id); holder
+// binding, type and claims are checked here, as the library does none.
+async function verifyLdpPresentation(vp, query, request) {
+  if(typeof vp !== 'object' || vp === null) {
+    throw new Error('an ldp_vc presentation is a JSON object');
+  }
+  const checked = await verifyDocument({kind: 'presentation', document: vp,
+    challenge: request.payload.nonce, domain: request.payload.client_id,
+    documentLoader});
+  if(!checked.verified) {
+    throw new Error(checked.error);
+  }
+  const credentials = [vp.verifiableCredential].flat();
+  if(credentials.length !== 1) {
+    throw new Error('one credential per presentation expected');
+  }
+  const [credential] = credentials;
+  const proofs = [vp.proof].flat();
+  if(proofs.length !== 1 || didOf(proofs[0].verificationMethod) !== vp.holder
+    || credential.credentialSubject?.id !== vp.holder) {
+    throw new Error('the presentation is not signed by the credential subject');
+  }
+  const issuer = credential.issuer?.id ?? credential.issuer;
+  if(request.trustedIssuers && !request.trustedIssuers.includes(issuer)) {
+    throw new Error(`issuer ${issuer} is not trusted here`);
+  }
+  const [expanded] = await jsonld.expand(credential, {documentLoader});
+  const types = expanded['@type'] ?? [];
+  if(!query.meta.type_values.some(all => all.every(t => types.includes(t)))) {
+    throw new Error(`types ${types} were not asked for`);
+  }
+  for(const claim of query.claims ?? []) {
+    const found = claim.path.reduce((v, k) => v?.[k], credential);
+    if(found === undefined) {
+      throw new Error(`claim ${claim.path.join('.')} is missing`);
+    }
+  }
+  return {format: 'ldp_vc', issuer, holder: vp.holder,
+    claims: credential.credentialSubject,
+    proof: {challenge: proofs[0].challenge, domain: proofs[0].domain}};
+}
+
 async function verifyPresentation(presentation, query, request) {
+  if(query.format === 'ldp_vc') {
+    return verifyLdpPresentation(presentation, query, request);
+  }
   const jwt = presentation.split('~')[0];
   const header = decodeJwtPart(jwt, 0);
   const unverified = decodeJwtPart(jwt, 1);
@@ -128,14 +186,21 @@ serve(base => {
   async function createRequest(body) {
     const id = random(16);
     const claims = body.claims ?? ['givenName', 'familyName'];
-    const dcqlQuery = body.dcql_query ?? {
+    const ldp = {
+      id: 'care_identity_ldp',
+      format: 'ldp_vc',
+      meta: {type_values: [[CARE_IDENTITY_TYPE_IRI]]},
+      claims: claims.map(name => ({path: ['credentialSubject', name]}))
+    };
+    const dcqlQuery = body.dcql_query ?? (body.format === 'ldp_vc' ?
+      {credentials: [ldp]} : {
       credentials: [{
         id: 'care_identity',
         format: 'dc+sd-jwt',
         meta: {vct_values: [body.vct ?? CARE_IDENTITY_VCT]},
         claims: claims.map(name => ({path: [name]}))
       }]
-    };
+    });
     const payload = {
       response_type: 'vp_token',
       client_id: clientId,
@@ -146,8 +211,12 @@ serve(base => {
       dcql_query: dcqlQuery,
       client_metadata: {
         client_name: 'oid4vc-ts test verifier',
-        vp_formats_supported: {'dc+sd-jwt': {
-          'sd-jwt_alg_values': ['EdDSA'], 'kb-jwt_alg_values': ['EdDSA']}}
+        vp_formats_supported: {
+          'dc+sd-jwt': {'sd-jwt_alg_values': ['EdDSA'],
+            'kb-jwt_alg_values': ['EdDSA']},
+          ldp_vc: {proof_type_values: ['DataIntegrityProof'],
+            cryptosuite_values: ['eddsa-rdfc-2022']}
+        }
       }
     };
     // A request signed by a key the DID document does not hold: our wallet
@@ -207,8 +276,11 @@ serve(base => {
         if(!sent) {
           throw new Error(`no presentation for ${query.id}`);
         }
-        if(sent.length !== 1 || typeof sent[0] !== 'string') {
-          throw new Error(`${query.id}: one SD-JWT expected (multiple false)`);
+        if(sent.length !== 1) {
+          throw new Error(`${query.id}: one presentation (multiple false)`);
+        }
+        if(query.format === 'dc+sd-jwt' && typeof sent[0] !== 'string') {
+          throw new Error(`${query.id}: an SD-JWT is a string`);
         }
         outcome.presentations[query.id] =
           await verifyPresentation(sent[0], query, pending);

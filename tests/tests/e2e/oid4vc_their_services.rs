@@ -91,7 +91,11 @@ fn alice() -> Value {
         "givenName": "Ada",
         "middleNames": "Augusta",
         "familyName": "Lovelace",
-        "careIdentityUuid": "4b6f1c8e-2d57-4f0a-9a3e-7c1d2e5f8a90",
+        "careIdentityUuid": "555000111222",
+        "identityProofing": {
+            "method": "face_to_face_documents",
+            "level": "NHS Identity Check Standard (documents seen in person)",
+        },
     })
 }
 
@@ -423,10 +427,7 @@ async fn our_wallet_refuses_a_request_their_verifier_did_not_sign_and_a_query_it
     ));
     // A claim the credential does not have: it cannot answer either.
     let created = verifier
-        .post(
-            "/requests",
-            json!({"claims": ["givenName", "identityProofing"]}),
-        )
+        .post("/requests", json!({"claims": ["givenName", "regulator"]}))
         .await;
     let request = wallet
         .read_request(created["openid4vp_uri"].as_str().unwrap())
@@ -444,13 +445,29 @@ async fn our_wallet_keeps_nothing_their_issuer_got_wrong() {
     let dir = tempfile::tempdir().unwrap();
     let wallet = checking_wallet(&dir, &platform);
     // Signed by a key its JWT VC Issuer Metadata does not publish; bound to a key the
-    // wallet never proved; of a type outside our catalogue.
-    for (misbehave, why) in [
-        ("wrong_key", "the issuer's signature does not verify"),
-        ("wrong_cnf", "not bound to this wallet's key"),
-        ("unknown_vct", "the vct is not a type of the catalogue"),
+    // wallet never proved; of a type outside our catalogue; a Data Integrity credential
+    // changed after signing.
+    for (misbehave, configuration, why) in [
+        (
+            "wrong_key",
+            "care_identity_sd_jwt",
+            "the issuer's signature does not verify",
+        ),
+        (
+            "wrong_cnf",
+            "care_identity_sd_jwt",
+            "not bound to this wallet's key",
+        ),
+        (
+            "unknown_vct",
+            "care_identity_sd_jwt",
+            "the vct is not a type of the catalogue",
+        ),
+        ("tamper_ldp", "care_identity_ldp_vc", "Proof"),
     ] {
-        let (link, pin) = offer(&issuer, json!({"claims": alice(), "misbehave": misbehave})).await;
+        let body =
+            json!({"claims": alice(), "misbehave": misbehave, "configurations": [configuration]});
+        let (link, pin) = offer(&issuer, body).await;
         match wallet.accept_offer(&link, pin.as_deref()).await {
             Err(WalletError::BadCredential { detail }) => {
                 assert!(detail.contains(why), "{misbehave}: {detail}")
@@ -461,9 +478,69 @@ async fn our_wallet_keeps_nothing_their_issuer_got_wrong() {
     let issued = issuer.get(&format!("{}/issued", issuer.url)).await;
     assert_eq!(
         issued["issued"].as_array().unwrap().len(),
-        3,
-        "all three were sent"
+        4,
+        "all four were sent"
     );
     assert!(wallet.credentials().unwrap().is_empty());
     assert!(wallet.history().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_data_integrity_credential_from_their_issuer_goes_whole_to_their_verifier() {
+    let platform = Platform::start().await.unwrap();
+    let issuer = JsServer::start("oid4vc-issuer-server.mjs").await;
+    let verifier = JsServer::start("oid4vc-verifier-server.mjs").await;
+    register(&platform, &verifier).await;
+    let dir = tempfile::tempdir().unwrap();
+    let wallet = checking_wallet(&dir, &platform);
+
+    // Both formats in one offer, one token: an SD-JWT VC and a Data Integrity credential.
+    let body = json!({
+        "claims": alice(),
+        "configurations": ["care_identity_ldp_vc", "care_identity_sd_jwt"],
+    });
+    let (link, pin) = offer(&issuer, body).await;
+    let received = wallet.accept_offer(&link, pin.as_deref()).await.unwrap();
+    let formats: BTreeSet<&str> = received.iter().map(|c| c.format.as_str()).collect();
+    assert_eq!(formats, ["dc+sd-jwt", "ldp_vc"].into());
+    let ldp = received.iter().find(|c| c.format == "ldp_vc").unwrap();
+    let holder = wallet.holder_did().unwrap();
+    assert_eq!(ldp.credential["credentialSubject"]["id"], holder);
+    assert_eq!(ldp.credential["proof"]["cryptosuite"], "eddsa-rdfc-2022");
+    let issuer_did = ldp.credential["issuer"].as_str().unwrap().to_owned();
+    assert!(issuer_did.starts_with("did:key:z6Mk"), "{issuer_did}");
+
+    let body =
+        json!({"format": "ldp_vc", "claims": ["givenName"], "trusted_issuers": [issuer_did]});
+    let created = verifier.post("/requests", body).await;
+    let request = wallet
+        .read_request(created["openid4vp_uri"].as_str().unwrap())
+        .await
+        .unwrap();
+    let candidates = &request.candidates["care_identity_ldp"];
+    assert_eq!(
+        candidates.len(),
+        1,
+        "only the ldp_vc answers an ldp_vc query"
+    );
+    assert_eq!(candidates[0].credential_id, ldp.id);
+    assert!(
+        candidates[0].whole_credential,
+        "the holder is told it goes whole"
+    );
+    let chosen: BTreeMap<String, String> =
+        [("care_identity_ldp".to_owned(), ldp.id.clone())].into();
+    wallet.answer(&request, &chosen).await.unwrap();
+
+    let result = verifier.get(created["result_url"].as_str().unwrap()).await;
+    assert_eq!(result["verified"], true, "{result:#}");
+    let presented = &result["presentations"]["care_identity_ldp"];
+    assert_eq!(presented["holder"], holder);
+    assert_eq!(presented["issuer"], issuer_did);
+    assert_eq!(presented["proof"]["challenge"], created["nonce"]);
+    assert_eq!(presented["proof"]["domain"], created["client_id"]);
+    assert_eq!(
+        presented["claims"]["familyName"], "Lovelace",
+        "the whole credential"
+    );
 }
