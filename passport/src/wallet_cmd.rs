@@ -55,6 +55,9 @@ enum WalletCommand {
         #[arg(long = "choose", value_parser = parse_choice)]
         choices: Vec<(String, String)>,
     },
+    /// Check every credential's status at its issuer's status list (valid, suspended,
+    /// revoked) and say what changed since the last check.
+    Status,
     /// What the wallet received and presented, to whom and when.
     History,
     /// Delete a credential from this wallet (its status at the issuer does not change).
@@ -116,6 +119,32 @@ pub async fn run(args: WalletArgs) -> Result<i32> {
             yes,
             choices,
         } => present(&wallet, &request, yes, choices).await,
+        WalletCommand::Status => {
+            let names: BTreeMap<String, String> = wallet
+                .credentials()?
+                .into_iter()
+                .map(|c| {
+                    let name = display_name(&c.display, &c.configuration_id);
+                    (c.id, format!("{name} ({})", c.format))
+                })
+                .collect();
+            for report in wallet.refresh_statuses().await? {
+                let name = names
+                    .get(&report.credential_id)
+                    .cloned()
+                    .unwrap_or_default();
+                let said = match &report.status {
+                    Ok(status) => serde_json::to_value(status)?
+                        .as_str()
+                        .unwrap_or_default()
+                        .replace('_', " "),
+                    Err(why) => format!("could not check ({why})"),
+                };
+                let news = if report.changed() { "  <- changed" } else { "" };
+                println!("{}  {name:<46} {said}{news}", report.credential_id);
+            }
+            Ok(0)
+        }
         WalletCommand::History => {
             for entry in wallet.history()? {
                 println!("{}", serde_json::to_string(&entry)?);

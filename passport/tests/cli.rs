@@ -582,6 +582,17 @@ fn an_ra_offers_and_the_terminal_wallet_accepts_with_the_pin() {
         listed.contains("ldp_vc") && listed.contains("dc+sd-jwt"),
         "{listed}"
     );
+    let checked = wallet(&["status"]);
+    let statuses = text(&checked);
+    assert!(checked.status.success(), "{statuses}");
+    assert_eq!(
+        statuses
+            .lines()
+            .filter(|l| l.trim_end().ends_with(" valid"))
+            .count(),
+        listed.lines().count(),
+        "every credential, in both formats, read as valid from its list: {statuses}"
+    );
     let history = text(&wallet(&["history"]));
     assert!(history.contains("\"event\":\"received\""), "{history}");
     // The onboarding officer starts a request; the wallet answers it; the result verifies.

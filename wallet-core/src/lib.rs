@@ -14,6 +14,7 @@ pub mod keys;
 pub mod oid4vci;
 pub mod oid4vp;
 pub mod presenting;
+pub mod status;
 pub mod store;
 pub mod vault;
 pub mod wallet;

@@ -63,6 +63,12 @@ pub enum HistoryEntry {
         at: String,
         credential_id: String,
     },
+    /// A credential's status list said something new (suspended, reinstated, revoked).
+    StatusChanged {
+        at: String,
+        credential_id: String,
+        status: crate::status::CredentialStatus,
+    },
 }
 
 impl Store {

@@ -445,6 +445,6 @@ fn check_binding(format: &str, credential: &Value, key: &KeyHandle) -> Result<()
     }
 }
 
-fn now() -> String {
+pub(crate) fn now() -> String {
     credentials::catalogue::xsd_date_time(&chrono::Utc::now())
 }

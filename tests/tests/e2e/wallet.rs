@@ -4,6 +4,8 @@
 use base64::Engine;
 use serde_json::{json, Value};
 use tests::{Platform, TOKEN};
+use wallet_core::status::CredentialStatus;
+use wallet_core::store::HistoryEntry;
 use wallet_core::{Wallet, WalletError, WalletOptions};
 
 use crate::oid4vci::decode_qr;
@@ -371,4 +373,104 @@ async fn the_wallet_refuses_a_verifier_the_trust_registry_does_not_list_as_activ
         wallet.history().unwrap().is_empty(),
         "nothing was presented"
     );
+}
+
+/// An ESR event for P0001's post at RJ1, applied by the issuer `minutes_ago`.
+async fn p0001_event(platform: &Platform, id: &str, kind: &str, minutes_ago: i64, payload: Value) {
+    let event = json!({
+        "event_id": id,
+        "event_type": kind,
+        "occurred_at": (chrono::Utc::now() - chrono::Duration::minutes(minutes_ago))
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        "org_ods": "RJ1",
+        "person_id": "P0001",
+        "assignment_number": "30493776",
+        "payload": payload,
+    });
+    let response = platform.admin_post("/esr/events", &event).await.unwrap();
+    assert_eq!(response.status(), 200, "{kind}");
+}
+
+/// Every held credential's status after a refresh, and how many reported a change.
+async fn refreshed(wallet: &Wallet) -> (Vec<CredentialStatus>, usize) {
+    let reports = wallet.refresh_statuses().await.unwrap();
+    let statuses = reports
+        .iter()
+        .map(|r| {
+            r.status
+                .clone()
+                .unwrap_or_else(|why| panic!("{}: {why}", r.credential_id))
+        })
+        .collect();
+    (statuses, reports.iter().filter(|r| r.changed()).count())
+}
+
+#[tokio::test]
+async fn the_wallet_learns_when_its_credentials_are_suspended_reinstated_and_revoked() {
+    let platform = Platform::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let wallet = checking_wallet(&dir, &platform);
+    let (link, pin) = offer(&platform, "P0001", json!({})).await;
+    let held = wallet.accept_offer(&link, Some(&pin)).await.unwrap().len();
+    assert!(held >= 10);
+
+    let (statuses, changed) = refreshed(&wallet).await;
+    assert_eq!(
+        statuses,
+        vec![CredentialStatus::Valid; held],
+        "both formats carry a status"
+    );
+    assert_eq!(changed, 0, "valid at the first reading is nothing to tell");
+
+    p0001_event(&platform, "EVT-W-1", "SUSPENSION", 3, json!({"reason_category": "investigation", "from": chrono::Utc::now().date_naive().to_string()})).await;
+    let (statuses, changed) = refreshed(&wallet).await;
+    assert_eq!(statuses, vec![CredentialStatus::Suspended; held]);
+    assert_eq!(changed, held);
+    let (_, changed) = refreshed(&wallet).await;
+    assert_eq!(changed, 0, "told once, not at every refresh");
+
+    p0001_event(
+        &platform,
+        "EVT-W-2",
+        "SUSPENSION_LIFTED",
+        2,
+        json!({"to": chrono::Utc::now().date_naive().to_string()}),
+    )
+    .await;
+    let (statuses, changed) = refreshed(&wallet).await;
+    assert_eq!(statuses, vec![CredentialStatus::Valid; held]);
+    assert_eq!(changed, held);
+
+    p0001_event(&platform, "EVT-W-3", "LEAVER", 1, json!({"leaving_date": chrono::Utc::now().date_naive().to_string(), "reason": "resignation", "staying_in_nhs": false})).await;
+    let (statuses, changed) = refreshed(&wallet).await;
+    assert_eq!(statuses, vec![CredentialStatus::Revoked; held]);
+    assert_eq!(changed, held);
+
+    // The history says so, credential by credential, in order.
+    let said: Vec<CredentialStatus> = wallet
+        .history()
+        .unwrap()
+        .into_iter()
+        .filter_map(|entry| match entry {
+            HistoryEntry::StatusChanged { status, .. } => Some(status),
+            _ => None,
+        })
+        .collect();
+    let expected: Vec<CredentialStatus> = [
+        CredentialStatus::Suspended,
+        CredentialStatus::Valid,
+        CredentialStatus::Revoked,
+    ]
+    .iter()
+    .flat_map(|s| std::iter::repeat_n(*s, held))
+    .collect();
+    assert_eq!(said, expected);
+
+    // A wallet that cannot reach the lists keeps what it knew and says why.
+    drop(platform);
+    let reports = wallet.refresh_statuses().await.unwrap();
+    assert!(reports.iter().all(|r| r.status.is_err() && !r.changed()));
+    assert!(reports
+        .iter()
+        .all(|r| r.previous == Some(CredentialStatus::Revoked)));
 }
