@@ -180,7 +180,7 @@ pub(crate) fn decode_qr(png: &[u8]) -> String {
     grids[0].decode().unwrap().1
 }
 
-async fn verify_sd_jwt(platform: &Platform, sd_jwt: &str) -> SdJwtVcVerdict {
+pub(crate) async fn verify_sd_jwt(platform: &Platform, sd_jwt: &str) -> SdJwtVcVerdict {
     let metadata = platform
         .get_json(&format!(
             "{}/.well-known/jwt-vc-issuer",
@@ -231,7 +231,7 @@ async fn token_status_list_of(platform: &Platform, sd_jwt: &str) -> TokenStatusL
     lists
 }
 
-fn payload_of(sd_jwt: &str) -> Value {
+pub(crate) fn payload_of(sd_jwt: &str) -> Value {
     let jwt = sd_jwt.split('~').next().unwrap();
     let payload = jwt.split('.').nth(1).unwrap();
     serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
