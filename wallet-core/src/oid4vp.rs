@@ -38,8 +38,10 @@ pub fn parse_request_link(link: &str) -> Result<RequestLink> {
         match name.as_ref() {
             "client_id" => client_id = Some(value.into_owned()),
             "request_uri" => request_uri = Some(value.into_owned()),
-            "request_uri_method" if value != "get" => {
-                return Err(invalid("only request_uri_method=get is supported"))
+            // OpenID4VP 1.0 §5.1: a wallet that does not POST to the request_uri GETs
+            // it (RFC 9101); `post` is an offer to send wallet metadata, not a demand.
+            "request_uri_method" if value != "get" && value != "post" => {
+                return Err(invalid("request_uri_method must be get or post"))
             }
             "request" => {
                 return Err(invalid(

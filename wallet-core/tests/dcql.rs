@@ -181,11 +181,21 @@ fn request_links_are_read_by_reference_only() {
     .unwrap();
     assert_eq!(link.client_id, "decentralized_identifier:did:web:v.example");
     assert_eq!(link.request_uri, "https://v.example/r/1");
+    // §5.1: a wallet without POST support reads a `post` link and GETs the request_uri.
+    for method in ["get", "post"] {
+        let link = parse_request_link(&format!(
+            "openid4vp://?client_id=x&request_uri=https%3A%2F%2Fv%2Fr&request_uri_method={method}"
+        ))
+        .unwrap();
+        assert_eq!(link.request_uri, "https://v/r");
+    }
     for bad in [
         "openid4vp://?request_uri=https%3A%2F%2Fv.example%2Fr",
         "openid4vp://?client_id=x",
         "openid4vp://?client_id=x&request=eyJ",
-        "openid4vp://?client_id=x&request_uri=https%3A%2F%2Fv&request_uri_method=post",
+        // The two values are case-sensitive (§5.1).
+        "openid4vp://?client_id=x&request_uri=https%3A%2F%2Fv&request_uri_method=POST",
+        "openid4vp://?client_id=x&request_uri=https%3A%2F%2Fv&request_uri_method=put",
         "ftp://x?client_id=x&request_uri=y",
     ] {
         assert!(parse_request_link(bad).is_err(), "{bad}");
