@@ -235,9 +235,18 @@ serve(base => {
       id, payload: created.authorizationRequestPayload,
       jwt: created.jar.authorizationRequestJwt,
       trustedIssuers: body.trusted_issuers ?? null,
+      fetchedWith: [],
       result: {status: 'pending'}
     });
-    return {id, openid4vp_uri: created.authorizationRequest,
+    let link = created.authorizationRequest;
+    if(body.request_uri_method === 'post') {
+      // OpenID4VP 1.0 §5.1: request_uri_method goes beside request_uri in
+      // the link. The library puts only client_id and request_uri there, and
+      // its payload check wants 'GET'/'POST' where §5.1 defines the
+      // case-sensitive 'get'/'post', so the parameter is added here.
+      link += '&request_uri_method=post';
+    }
+    return {id, openid4vp_uri: link,
       result_url: `${base}/results/${id}`, client_id: clientId,
       nonce: payload.nonce};
   }
@@ -315,7 +324,12 @@ serve(base => {
       return sendJson(response, 201, await createRequest(body));
     }
     const [, kind, id] = url.pathname.split('/');
-    if(request.method === 'GET' && kind === 'request' && requests.has(id)) {
+    // §5.10 lets a wallet POST (wallet_metadata, wallet_nonce) when the link
+    // says post; one that does not support it GETs (§5.1). Both are served,
+    // unchanged, and the method is recorded for the test.
+    if((request.method === 'GET' || request.method === 'POST') &&
+      kind === 'request' && requests.has(id)) {
+      requests.get(id).fetchedWith.push(request.method);
       response.writeHead(200,
         {'content-type': 'application/oauth-authz-req+jwt'});
       return response.end(requests.get(id).jwt);
@@ -324,7 +338,9 @@ serve(base => {
       return receive(request, id, response);
     }
     if(request.method === 'GET' && kind === 'results' && requests.has(id)) {
-      return sendJson(response, 200, requests.get(id).result);
+      const {result, fetchedWith} = requests.get(id);
+      return sendJson(response, 200,
+        {...result, request_fetched_with: fetchedWith});
     }
     sendJson(response, 404, {error: 'not_found'});
   };

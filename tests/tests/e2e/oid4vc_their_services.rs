@@ -544,3 +544,28 @@ async fn a_data_integrity_credential_from_their_issuer_goes_whole_to_their_verif
         "the whole credential"
     );
 }
+
+/// OpenID4VP 1.0 §5.1: a wallet that does not POST to the request_uri GETs it, as RFC 9101
+/// has it (and §5: it MAY continue with JAR); `request_uri_method=post` is no reason to
+/// refuse the verifier.
+#[tokio::test]
+async fn a_request_uri_method_post_link_is_read_with_get() {
+    let platform = Platform::start().await.unwrap();
+    let issuer = JsServer::start("oid4vc-issuer-server.mjs").await;
+    let verifier = JsServer::start("oid4vc-verifier-server.mjs").await;
+    register(&platform, &verifier).await;
+    let dir = tempfile::tempdir().unwrap();
+    let (wallet, credential_id) = wallet_holding_alice(&dir, &platform, &issuer).await;
+
+    let created = verifier
+        .post("/requests", json!({"request_uri_method": "post"}))
+        .await;
+    let link = created["openid4vp_uri"].as_str().unwrap();
+    assert!(link.ends_with("&request_uri_method=post"), "{link}");
+    let request = wallet.read_request(link).await.unwrap();
+    let chosen: BTreeMap<String, String> = [("care_identity".to_owned(), credential_id)].into();
+    wallet.answer(&request, &chosen).await.unwrap();
+    let result = verifier.get(created["result_url"].as_str().unwrap()).await;
+    assert_eq!(result["verified"], true, "{result:#}");
+    assert_eq!(result["request_fetched_with"], json!(["GET"]));
+}
