@@ -5,7 +5,10 @@
 // that is not ours. See README.md for its endpoints.
 //
 // Prints {"url": base} once listening on 127.0.0.1 (free port); ends when its
-// stdin closes.
+// stdin closes. An optional JSON argument {"path", "authorization_server_path"}
+// puts the credential issuer and a separate authorization server under paths
+// of that origin (OpenID4VCI 1.0 §12.2.2, RFC 8414 §3, SD-JWT VC §3 insert
+// their well-known segment between host and path).
 
 import {generateKeyPairSync, randomBytes, randomInt, sign} from 'node:crypto';
 import {readFileSync} from 'node:fs';
@@ -44,7 +47,13 @@ const dataIntegrityIssuer = await makeDidKey();
 const documentLoader = makeDocumentLoader(
   {contexts: {[OUR_CONTEXT]: OUR_CONTEXT_DOCUMENT}});
 
-serve(base => {
+const config = JSON.parse(process.argv[2] ?? '{}');
+const issuerPath = config.path ?? '';
+const asPath = config.authorization_server_path ?? null;
+
+serve(origin => {
+  const base = origin + issuerPath;
+  const asBase = asPath === null ? base : origin + asPath;
   const ctx = callbacks(privateKey);
   const issuer = new Openid4vciIssuer({callbacks: ctx});
   const authorizationServer = new Oauth2AuthorizationServer({callbacks: ctx});
@@ -58,6 +67,7 @@ serve(base => {
 
   const credentialIssuer = issuer.createCredentialIssuerMetadata({
     credential_issuer: base,
+    ...(asPath === null ? {} : {authorization_servers: [asBase]}),
     credential_endpoint: `${base}/credential`,
     nonce_endpoint: `${base}/nonce`,
     display: [{name: 'oid4vc-ts test issuer', locale: 'en-GB'}],
@@ -100,9 +110,9 @@ serve(base => {
   });
   const authorizationServerMetadata =
     authorizationServer.createAuthorizationServerMetadata({
-      issuer: base,
-      token_endpoint: `${base}/token`,
-      jwks_uri: `${base}/jwks`,
+      issuer: asBase,
+      token_endpoint: `${asBase}/token`,
+      jwks_uri: `${asBase}/jwks`,
       'pre-authorized_grant_anonymous_access_supported': true
     });
   const issuerMetadata = {
@@ -127,7 +137,8 @@ serve(base => {
         issuerMetadata,
         credentialConfigurationIds: body.configurations ??
           [SD_JWT_CONFIGURATION],
-        credentialOfferUri: `${base}/offers/${id}`,
+        credentialOfferUri: body.by_value ? undefined :
+          `${base}/offers/${id}`,
         grants: {
           [preAuthorizedCodeGrantIdentifier]: txCode === undefined ? {} : {
             tx_code: {input_mode: 'numeric', length: 6,
@@ -178,7 +189,7 @@ serve(base => {
     offer.redeemed = true;
     const tokenResponse = await authorizationServer.createAccessTokenResponse({
       audience: base,
-      authorizationServer: base,
+      authorizationServer: asBase,
       expiresInSeconds: 300,
       subject: offer.id,
       signer: {method: 'jwk', alg: 'EdDSA', publicJwk: jwk}
@@ -281,19 +292,20 @@ serve(base => {
   }
 
   return async (request, response) => {
-    const url = new URL(request.url, base);
+    const url = new URL(request.url, origin);
     const route = `${request.method} ${url.pathname}`;
+    const asRoot = asPath ?? issuerPath;
     try {
-      if(route === 'GET /.well-known/openid-credential-issuer') {
+      if(route === `GET /.well-known/openid-credential-issuer${issuerPath}`) {
         return sendJson(response, 200, credentialIssuer);
       }
-      if(route === 'GET /.well-known/oauth-authorization-server') {
+      if(route === `GET /.well-known/oauth-authorization-server${asRoot}`) {
         return sendJson(response, 200, authorizationServerMetadata);
       }
-      if(route === 'GET /.well-known/jwt-vc-issuer') {
+      if(route === `GET /.well-known/jwt-vc-issuer${issuerPath}`) {
         return sendJson(response, 200, {issuer: iss, jwks: {keys: [jwk]}});
       }
-      if(route === 'GET /jwks') {
+      if(route === `GET ${asRoot}/jwks`) {
         return sendJson(response, 200, {keys: [jwk]});
       }
       // Test control: what an RA would do at this issuer.
@@ -304,18 +316,19 @@ serve(base => {
       if(route === 'GET /issued') {
         return sendJson(response, 200, {issued});
       }
-      if(request.method === 'GET' && url.pathname.startsWith('/offers/')) {
-        const offer = offers.get(url.pathname.slice('/offers/'.length));
+      const offersPath = `${issuerPath}/offers/`;
+      if(request.method === 'GET' && url.pathname.startsWith(offersPath)) {
+        const offer = offers.get(url.pathname.slice(offersPath.length));
         return offer ? sendJson(response, 200, offer.object) :
           sendJson(response, 404, {error: 'not_found'});
       }
-      if(route === 'POST /token') {
+      if(route === `POST ${asRoot}/token`) {
         return await token(request, response);
       }
-      if(route === 'POST /nonce') {
+      if(route === `POST ${issuerPath}/nonce`) {
         return nonce(response);
       }
-      if(route === 'POST /credential') {
+      if(route === `POST ${issuerPath}/credential`) {
         return await credential(request, response);
       }
       sendJson(response, 404, {error: 'not_found'});

@@ -23,6 +23,10 @@ struct JsServer {
 
 impl JsServer {
     async fn start(script: &str) -> Self {
+        Self::start_with(script, &[]).await
+    }
+
+    async fn start_with(script: &str, args: &[&str]) -> Self {
         let folder = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("js");
         assert!(
             folder.join("node_modules").exists(),
@@ -30,6 +34,7 @@ impl JsServer {
         );
         let mut child = tokio::process::Command::new("node")
             .arg(folder.join(script))
+            .args(args)
             .current_dir(&folder)
             // Kept open: the server ends when its stdin closes, i.e. with this value.
             .stdin(Stdio::piped())
@@ -568,4 +573,31 @@ async fn a_request_uri_method_post_link_is_read_with_get() {
     let result = verifier.get(created["result_url"].as_str().unwrap()).await;
     assert_eq!(result["verified"], true, "{result:#}");
     assert_eq!(result["request_fetched_with"], json!(["GET"]));
+}
+
+/// Their issuer under a path, its authorization server separate and under another path,
+/// the offer by value: the well-known documents are found by inserting the well-known
+/// segment between host and path (OpenID4VCI 1.0 §12.2.2, RFC 8414 §3, SD-JWT VC §3).
+#[tokio::test]
+async fn our_wallet_finds_their_issuer_and_authorization_server_under_paths() {
+    let platform = Platform::start().await.unwrap();
+    let config = json!({"path": "/tenants/rj1", "authorization_server_path": "/auth/rj1"});
+    let issuer = JsServer::start_with("oid4vc-issuer-server.mjs", &[&config.to_string()]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let wallet = checking_wallet(&dir, &platform);
+
+    let (link, pin) = offer(&issuer, json!({"claims": alice(), "by_value": true})).await;
+    assert!(
+        link.starts_with("openid-credential-offer://?credential_offer=%7B"),
+        "{link}"
+    );
+    let issuer_id = format!("{}/tenants/rj1", issuer.url);
+    let offered = wallet.read_offer(&link).await.unwrap();
+    assert_eq!(offered.credential_issuer, issuer_id);
+    let received = wallet.accept_offer(&link, pin.as_deref()).await.unwrap();
+    assert_eq!(received.len(), 1);
+    assert_eq!(received[0].credential_issuer, issuer_id);
+    let payload =
+        wallet_core::oid4vp::sd_jwt_payload(received[0].credential.as_str().unwrap()).unwrap();
+    assert_eq!(payload["iss"], issuer_id.replacen("http://", "https://", 1));
 }
