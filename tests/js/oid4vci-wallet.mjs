@@ -7,7 +7,8 @@
 //          "configurations"?: [configuration ids] (default: all offered),
 //          "oneNonce"?: bool (default false: a fresh nonce per request)}
 // stdout: {"offer", "issuer", "version" (what the library took the
-//          issuer's metadata for, e.g. "V1"), "did", "verificationMethod", "jwk",
+//          issuer's metadata for, e.g. "V1"), "knownConfigurations" (those
+//          their format schemas accept), "did", "verificationMethod", "jwk",
 //          "token": {token_type, expires_in} | null,
 //          "credentials": [{configuration, format, credential}],
 //          "errors": [{step: offer|token|proof|credential, configuration?,
@@ -34,6 +35,7 @@ await main(async request => {
     offer: null,
     issuer: null,
     version: null,
+    knownConfigurations: [],
     did: key.did,
     verificationMethod: key.verificationMethod,
     jwk: key.publicJwk,
@@ -60,6 +62,9 @@ await main(async request => {
   result.offer = offer;
   result.issuer = offer.credential_issuer;
   result.version = issuerMetadata.originalDraftVersion;
+  // The configurations their format-specific schemas accept as they are.
+  result.knownConfigurations = Object.keys(
+    issuerMetadata.knownCredentialConfigurations).sort();
 
   let token;
   try {

@@ -207,6 +207,24 @@ async fn their_wallet_collects_both_formats_bound_to_its_key_and_they_verify_her
         .map(|c| c.as_str().unwrap())
         .collect();
     assert_eq!(configurations, offered);
+    // Every configuration of ours passes their format-specific schema (App. A).
+    let metadata = platform
+        .get_json(&format!("{issuer}/.well-known/openid-credential-issuer"))
+        .await
+        .unwrap();
+    let ours: BTreeSet<&str> = metadata["credential_configurations_supported"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    let known: BTreeSet<&str> = got["knownConfigurations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap())
+        .collect();
+    assert_eq!(known, ours);
     assert_eq!(received.len(), 12);
     for entry in received {
         let configuration = entry["configuration"].as_str().unwrap();
@@ -302,11 +320,69 @@ async fn a_wrong_pin_in_their_wallet_gets_invalid_grant_and_nothing_is_issued() 
     assert_eq!(got["errors"][0]["status"], 404);
     assert!(ledger(&platform, "P0002").await.is_empty());
 
-    // A fresh offer with the right PIN: their wallet gets its credentials.
+    // A fresh offer with the right PIN, this time followed by value: their wallet gets its
+    // credentials without fetching the offer.
     let offer = create_offer(&platform, "P0002", json!({"formats": ["dc+sd-jwt"]})).await;
+    let got = their_wallet(
+        &offer,
+        pin_of(&offer),
+        SEED,
+        json!({"offerUri": offer["offer_uri_by_value"]}),
+    )
+    .await;
+    assert_eq!(got["errors"], json!([]), "{got:#}");
+    assert_eq!(got["offer"], offer["credential_offer"]);
+    assert!(!fetched(&got).iter().any(|f| f.contains("/offers/")));
+    assert_eq!(
+        got["credentials"].as_array().unwrap().len(),
+        offer["credential_configuration_ids"]
+            .as_array()
+            .unwrap()
+            .len()
+    );
+    assert_eq!(
+        ledger(&platform, "P0002").await.len(),
+        got["credentials"].as_array().unwrap().len()
+    );
+}
+
+#[tokio::test]
+async fn their_wallet_takes_both_posts_of_a_two_post_record_from_one_request() {
+    let platform = Platform::start().await.unwrap();
+    // P0005 holds two posts at RJ1: one configuration, two employment credentials, one proof.
+    let offer = create_offer(
+        &platform,
+        "P0005",
+        json!({"types": ["EmploymentCredential"]}),
+    )
+    .await;
     let got = their_wallet(&offer, pin_of(&offer), SEED, json!({})).await;
     assert_eq!(got["errors"], json!([]), "{got:#}");
-    assert!(!got["credentials"].as_array().unwrap().is_empty());
+    for configuration in [
+        "EmploymentCredential_ldp_vc",
+        "EmploymentCredential_dc_sd_jwt",
+    ] {
+        let of_it: Vec<&Value> = got["credentials"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["configuration"] == configuration)
+            .map(|c| &c["credential"])
+            .collect();
+        assert_eq!(of_it.len(), 2, "{configuration}: {got:#}");
+        for credential in of_it {
+            if let Some(sd_jwt) = credential.as_str() {
+                assert_eq!(payload_of(sd_jwt)["cnf"]["jwk"], got["jwk"]);
+                let verdict = verify_sd_jwt(&platform, sd_jwt).await;
+                assert!(verdict.verified(), "{:#?}", verdict.verdict);
+            } else {
+                assert_eq!(credential["credentialSubject"]["id"], got["did"]);
+                let result = platform.verify_credential(credential).await.unwrap();
+                assert_eq!(result["verified"], true, "{result:#}");
+            }
+        }
+    }
+    assert_eq!(ledger(&platform, "P0005").await.len(), 4);
 }
 
 #[tokio::test]
