@@ -153,13 +153,18 @@ async function verifyPresentation(presentation, query, request) {
   if(!query.meta.vct_values.includes(result.payload.vct)) {
     throw new Error(`vct ${result.payload.vct} was not asked for`);
   }
-  // DCQL §6.4: every claim asked must come, and nothing else disclosable.
-  const asked = (query.claims ?? []).map(c => c.path[0]);
+  // DCQL §6.4: the claims asked (with claim_sets, those of one set) must all
+  // come, and nothing else disclosable.
+  const byId = id => query.claims.find(c => c.id === id).path[0];
+  const options = query.claim_sets ?
+    query.claim_sets.map(set => set.map(byId)) :
+    [(query.claims ?? []).map(c => c.path[0])];
   const disclosed = disclosedNames(presentation);
-  const missing = asked.filter(name => !(name in result.payload));
-  const extra = disclosed.filter(name => !asked.includes(name));
-  if(missing.length || extra.length) {
-    throw new Error(`claims missing: [${missing}], not asked: [${extra}]`);
+  const fits = asked => asked.every(name => name in result.payload) &&
+    disclosed.every(name => asked.includes(name));
+  if(!options.some(fits)) {
+    throw new Error(`disclosed [${disclosed}] is none of [${
+      options.map(o => `[${o}]`)}]`);
   }
   const claims = Object.fromEntries(disclosed.map(n => [n, result.payload[n]]));
   return {iss: result.payload.iss, vct: result.payload.vct, claims, disclosed,
@@ -279,11 +284,22 @@ serve(base => {
     const outcome = {status: 'received', verified: false, error: null,
       presentations: {}, received: form};
     try {
-      const queries = pending.payload.dcql_query.credentials;
+      const {credentials: queries, credential_sets: sets} =
+        pending.payload.dcql_query;
+      // DCQL §6.2/§6.4: every required set has one option fully answered;
+      // without sets every query is required.
+      const answered = id => presentations[id] !== undefined;
+      const unmet = (sets ?? [{options: [queries.map(q => q.id)]}])
+        .filter(set => set.required !== false)
+        .filter(set => !set.options.some(option => option.every(answered)));
+      if(unmet.length) {
+        throw new Error(`required credential sets not met: ${
+          JSON.stringify(unmet)}`);
+      }
       for(const query of queries) {
         const sent = presentations[query.id];
         if(!sent) {
-          throw new Error(`no presentation for ${query.id}`);
+          continue;
         }
         if(sent.length !== 1) {
           throw new Error(`${query.id}: one presentation (multiple false)`);

@@ -601,3 +601,78 @@ async fn our_wallet_finds_their_issuer_and_authorization_server_under_paths() {
         wallet_core::oid4vp::sd_jwt_payload(received[0].credential.as_str().unwrap()).unwrap();
     assert_eq!(payload["iss"], issuer_id.replacen("http://", "https://", 1));
 }
+
+/// DCQL beyond one query (OpenID4VP 1.0 §6.2–§6.4): credential_sets with alternatives
+/// and an optional set, claim_sets whose first set cannot be met. Our wallet answers the
+/// first option it holds with the first claim set it can satisfy, and their verifier
+/// agrees the answer meets the query.
+#[tokio::test]
+async fn our_wallet_answers_their_credential_sets_and_claim_sets() {
+    let platform = Platform::start().await.unwrap();
+    let issuer = JsServer::start("oid4vc-issuer-server.mjs").await;
+    let verifier = JsServer::start("oid4vc-verifier-server.mjs").await;
+    register(&platform, &verifier).await;
+    let dir = tempfile::tempdir().unwrap();
+    let (wallet, credential_id) = wallet_holding_alice(&dir, &platform, &issuer).await;
+
+    let dcql_query = json!({
+        "credentials": [
+            {
+                "id": "identity_sd_jwt",
+                "format": "dc+sd-jwt",
+                "meta": {"vct_values": [CARE_IDENTITY_VCT]},
+                "claims": [
+                    {"id": "given", "path": ["givenName"]},
+                    {"id": "uuid", "path": ["careIdentityUuid"]},
+                    {"id": "regulator", "path": ["regulator"]},
+                ],
+                "claim_sets": [["given", "regulator"], ["given", "uuid"]],
+            },
+            {
+                "id": "identity_ldp",
+                "format": "ldp_vc",
+                "meta": {"type_values": [["https://staff-passport.nhs.uk/vocab#CareIdentityCredential"]]},
+                "claims": [{"path": ["credentialSubject", "givenName"]}],
+            },
+            {
+                "id": "employment_sd_jwt",
+                "format": "dc+sd-jwt",
+                "meta": {"vct_values": ["https://staff-passport.nhs.uk/vct/employment/v1"]},
+            },
+        ],
+        "credential_sets": [
+            {"options": [["identity_ldp"], ["identity_sd_jwt"]]},
+            {"options": [["employment_sd_jwt"]], "required": false},
+        ],
+    });
+    let created = verifier
+        .post("/requests", json!({"dcql_query": dcql_query}))
+        .await;
+    let request = wallet
+        .read_request(created["openid4vp_uri"].as_str().unwrap())
+        .await
+        .unwrap();
+    assert!(request.candidates["identity_ldp"].is_empty());
+    assert!(request.candidates["employment_sd_jwt"].is_empty());
+    let candidate = &request.candidates["identity_sd_jwt"][0];
+    assert_eq!(
+        serde_json::to_value(&candidate.disclosed).unwrap(),
+        json!([["givenName"], ["careIdentityUuid"]]),
+        "the first claim set the credential can satisfy"
+    );
+    let chosen: BTreeMap<String, String> = [("identity_sd_jwt".to_owned(), credential_id)].into();
+    let receipt = wallet.answer(&request, &chosen).await.unwrap();
+    assert_eq!(receipt.presented, chosen);
+
+    let result = verifier.get(created["result_url"].as_str().unwrap()).await;
+    assert_eq!(result["verified"], true, "{result:#}");
+    let presentations = result["presentations"].as_object().unwrap();
+    assert_eq!(
+        presentations.keys().collect::<Vec<_>>(),
+        ["identity_sd_jwt"]
+    );
+    assert_eq!(
+        presentations["identity_sd_jwt"]["claims"],
+        json!({"givenName": "Ada", "careIdentityUuid": "555000111222"})
+    );
+}
