@@ -7,7 +7,6 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
-use serde_json::Value;
 use wallet_core::{Wallet, WalletOptions};
 
 #[derive(Args)]
@@ -94,7 +93,7 @@ pub async fn run(args: WalletArgs) -> Result<i32> {
             for credential in &received {
                 println!(
                     "received {:<34} {:<10} {}",
-                    display_name(&credential.display, &credential.configuration_id),
+                    credential.display_name(),
                     credential.format,
                     credential.id
                 );
@@ -106,7 +105,7 @@ pub async fn run(args: WalletArgs) -> Result<i32> {
                 println!(
                     "{}  {:<34} {:<10} from {}  received {}",
                     credential.id,
-                    display_name(&credential.display, &credential.configuration_id),
+                    credential.display_name(),
                     credential.format,
                     credential.credential_issuer,
                     credential.received_at
@@ -124,7 +123,7 @@ pub async fn run(args: WalletArgs) -> Result<i32> {
                 .credentials()?
                 .into_iter()
                 .map(|c| {
-                    let name = display_name(&c.display, &c.configuration_id);
+                    let name = c.display_name();
                     (c.id, format!("{name} ({})", c.format))
                 })
                 .collect();
@@ -236,14 +235,4 @@ fn confirm(prompt: &str) -> Result<bool> {
     let mut line = String::new();
     std::io::stdin().lock().read_line(&mut line)?;
     Ok(matches!(line.trim(), "y" | "Y" | "yes"))
-}
-
-fn display_name(display: &Value, fallback: &str) -> String {
-    display
-        .as_array()
-        .and_then(|entries| entries.first())
-        .and_then(|d| d.get("name"))
-        .and_then(Value::as_str)
-        .unwrap_or(fallback)
-        .to_owned()
 }

@@ -9,6 +9,9 @@ pub enum WalletError {
     Corrupt { detail: String },
     #[error("no key {id} in the key store")]
     UnknownKey { id: String },
+    /// The key store (a phone's keystore, through the bindings) failed or answered wrongly.
+    #[error("the key store failed: {detail}")]
+    KeyStore { detail: String },
     #[error("not a credential offer: {detail}")]
     InvalidOffer { detail: String },
     #[error("the issuer at {url} answered in a way the protocol does not allow: {detail}")]

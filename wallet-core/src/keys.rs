@@ -22,6 +22,20 @@ pub struct KeyHandle {
 }
 
 impl KeyHandle {
+    /// A key another store reports (a phone's keystore): refused unless `public_key` is an
+    /// Ed25519 public key.
+    pub fn from_parts(id: String, public_key: &[u8]) -> Result<Self> {
+        let bad = || WalletError::KeyStore {
+            detail: format!(
+                "key {id} is not an Ed25519 public key ({} bytes)",
+                public_key.len()
+            ),
+        };
+        let public_key: [u8; 32] = public_key.try_into().map_err(|_| bad())?;
+        VerifyingKey::from_bytes(&public_key).map_err(|_| bad())?;
+        Ok(Self { id, public_key })
+    }
+
     fn verifying_key(&self) -> Result<VerifyingKey> {
         VerifyingKey::from_bytes(&self.public_key).map_err(|_| WalletError::Corrupt {
             detail: format!("key {} has an invalid public key", self.id),
@@ -42,6 +56,13 @@ impl KeyHandle {
     pub fn jwk(&self) -> Value {
         json!({"kty": "OKP", "crv": "Ed25519", "x": URL_SAFE_NO_PAD.encode(self.public_key)})
     }
+}
+
+/// An Ed25519 signature another store made, checked for its length.
+pub fn signature_from(bytes: &[u8]) -> Result<[u8; 64]> {
+    bytes.try_into().map_err(|_| WalletError::KeyStore {
+        detail: format!("a signature is 64 bytes, not {}", bytes.len()),
+    })
 }
 
 /// Where the holder's private keys live. Ed25519 only for now (all our formats use it).

@@ -21,6 +21,16 @@ pub struct CredentialOffer {
     pub grants: Grants,
 }
 
+impl CredentialOffer {
+    /// The person must type a PIN (`tx_code`) given to them separately.
+    pub fn needs_pin(&self) -> bool {
+        self.grants
+            .pre_authorized_code
+            .as_ref()
+            .is_some_and(|grant| grant.tx_code.is_some())
+    }
+}
+
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
 pub struct Grants {
     #[serde(rename = "urn:ietf:params:oauth:grant-type:pre-authorized_code")]

@@ -55,11 +55,31 @@ impl StatusReport {
 
 const LAST_STATUS: &str = "last-status:";
 
+/// Told of each status change a refresh finds (e.g. the phone's notification), after it
+/// has been stored.
+pub trait StatusListener: Send + Sync {
+    fn status_changed(&self, credential_id: &str, status: CredentialStatus);
+}
+
+struct NobodyListens;
+
+impl StatusListener for NobodyListens {
+    fn status_changed(&self, _: &str, _: CredentialStatus) {}
+}
+
 impl Wallet {
     /// Reads every held credential's status from its list. A status that differs from the
     /// one last read is stored and recorded in the history before this returns; a list
     /// that cannot be read changes nothing (the phone may be offline).
     pub async fn refresh_statuses(&self) -> Result<Vec<StatusReport>> {
+        self.refresh_statuses_telling(&NobodyListens).await
+    }
+
+    /// [`Wallet::refresh_statuses`], telling `listener` of each change once it is stored.
+    pub async fn refresh_statuses_telling(
+        &self,
+        listener: &dyn StatusListener,
+    ) -> Result<Vec<StatusReport>> {
         let mut reports = Vec::new();
         for held in self.credentials()? {
             let key = format!("{LAST_STATUS}{}", held.id);
@@ -80,6 +100,7 @@ impl Wallet {
                         credential_id: report.credential_id.clone(),
                         status: now,
                     })?;
+                    listener.status_changed(&report.credential_id, now);
                 }
             }
             reports.push(report);

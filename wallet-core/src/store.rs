@@ -40,6 +40,19 @@ pub struct StoredCredential {
     pub key_id: String,
 }
 
+impl StoredCredential {
+    /// The issuer's name for it (its first `display` entry), else its configuration id.
+    pub fn display_name(&self) -> String {
+        self.display
+            .as_array()
+            .and_then(|entries| entries.first())
+            .and_then(|d| d.get("name"))
+            .and_then(Value::as_str)
+            .unwrap_or(&self.configuration_id)
+            .to_owned()
+    }
+}
+
 /// Everything the wallet did for the holder, readable by them.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
