@@ -236,16 +236,20 @@ export function callbacksFor(key) {
 }
 
 // The OAuth error body an @openid4vc error carries, if any, as
-// {status, error, error_description}.
-export async function oauthErrorOf(error) {
+// {status, error, error_description, wwwAuthenticate?}.
+export function oauthErrorOf(error) {
   const body = error?.errorResponse ??
     error?.response?.credentialErrorResponseResult?.data;
   const response = error?.response?.response ?? error?.response;
   const status = typeof response?.status === 'number' ? response.status :
     null;
+  // RFC 6750 §3: a resource server's refusal of the token is in its
+  // WWW-Authenticate challenge, as their client parsed it.
+  const challenges = error?.response?.wwwAuthenticate ?? null;
   if(isPlainObject(body) && typeof body.error === 'string') {
     return {status, error: body.error,
-      error_description: body.error_description ?? null};
+      error_description: body.error_description ?? null,
+      ...(challenges ? {wwwAuthenticate: challenges} : {})};
   }
   return null;
 }

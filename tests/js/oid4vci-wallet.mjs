@@ -5,14 +5,17 @@
 // stdin:  {"offerUri": "openid-credential-offer://?credential_offer_uri=…",
 //          "txCode": str, "seed": 64 hex digits,
 //          "configurations"?: [configuration ids] (default: all offered),
-//          "oneNonce"?: bool (default false: a fresh nonce per request)}
+//          "oneNonce"?: bool (default false: a fresh nonce per request),
+//          "accessToken"?: str (sent to the credential endpoint instead of
+//          the one the token endpoint gave)}
 // stdout: {"offer", "issuer", "version" (what the library took the
 //          issuer's metadata for, e.g. "V1"), "knownConfigurations" (those
 //          their format schemas accept), "did", "verificationMethod", "jwk",
 //          "token": {token_type, expires_in} | null,
 //          "credentials": [{configuration, format, credential}],
 //          "errors": [{step: offer|token|proof|credential, configuration?,
-//                      status, error, error_description}],
+//                      status, error, error_description,
+//                      wwwAuthenticate?: [{scheme, error, …}]}],
 //          "trace": [{method, url, status}]}
 // OAuth errors from the issuer are results (exit 0), not failures.
 import {Openid4vciClient} from '@openid4vc/openid4vci';
@@ -73,7 +76,7 @@ await main(async request => {
         credentialOffer: offer, issuerMetadata, txCode
       }));
   } catch(error) {
-    const oauth = await oauthErrorOf(error);
+    const oauth = oauthErrorOf(error);
     if(!oauth) {
       throw error;
     }
@@ -111,14 +114,15 @@ await main(async request => {
     }
     try {
       const {credentialResponse} = await client.retrieveCredentials({
-        issuerMetadata, accessToken: token.access_token,
+        issuerMetadata,
+        accessToken: request.accessToken ?? token.access_token,
         credentialConfigurationId: configuration, proofs: {jwt: [proof]}
       });
       for(const {credential} of credentialResponse.credentials ?? []) {
         result.credentials.push({configuration, format, credential});
       }
     } catch(error) {
-      const oauth = await oauthErrorOf(error);
+      const oauth = oauthErrorOf(error);
       if(!oauth) {
         throw error;
       }

@@ -347,6 +347,34 @@ async fn a_wrong_pin_in_their_wallet_gets_invalid_grant_and_nothing_is_issued() 
 }
 
 #[tokio::test]
+async fn their_wallet_with_a_token_we_never_issued_reads_invalid_token_from_our_challenge() {
+    let platform = Platform::start().await.unwrap();
+    let offer = create_offer(
+        &platform,
+        "P0001",
+        json!({"types": ["CareIdentityCredential"], "formats": ["dc+sd-jwt"]}),
+    )
+    .await;
+    let got = their_wallet(
+        &offer,
+        pin_of(&offer),
+        SEED,
+        json!({"accessToken": "not-a-token-we-issued"}),
+    )
+    .await;
+    assert_eq!(got["credentials"], json!([]), "{got:#}");
+    let error = &got["errors"][0];
+    assert_eq!(error["step"], "credential", "{got:#}");
+    assert_eq!(error["status"], 401);
+    assert_eq!(error["error"], "invalid_token");
+    // Their client parses our RFC 6750 §3 challenge into the same error.
+    let challenge = &error["wwwAuthenticate"][0];
+    assert_eq!(challenge["scheme"], "Bearer", "{error:#}");
+    assert_eq!(challenge["error"], "invalid_token", "{error:#}");
+    assert!(ledger(&platform, "P0001").await.is_empty());
+}
+
+#[tokio::test]
 async fn their_wallet_takes_both_posts_of_a_two_post_record_from_one_request() {
     let platform = Platform::start().await.unwrap();
     // P0005 holds two posts at RJ1: one configuration, two employment credentials, one proof.
@@ -659,4 +687,100 @@ async fn their_holder_is_refused_for_a_bare_did_audience_extra_claims_and_someon
         let answered = their_holder(&created, &held, MALLORY, json!({"answer": [query]})).await;
         refused(&platform, &created, &answered, query, "holderBinding").await;
     }
+}
+
+/// Serves `jwt` as a request object at `http://127.0.0.1:<port>/request`, as a man in the
+/// middle would; the link keeps our verifier's client_id.
+async fn serve_request_object(jwt: String) -> String {
+    let router = axum::Router::new().route(
+        "/request",
+        axum::routing::get(move || {
+            let jwt = jwt.clone();
+            async move { ([("content-type", "application/oauth-authz-req+jwt")], jwt) }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    format!("http://{address}/request")
+}
+
+#[tokio::test]
+async fn their_holder_refuses_our_request_object_once_it_is_tampered_with() {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine;
+
+    let platform = Platform::start().await.unwrap();
+    let held = credentials_of(&collect_everything(&platform, SEED).await);
+    let created = start(&platform, "right-to-work").await;
+    let jwt = platform
+        .http
+        .get(created["request_uri"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let parts: Vec<&str> = jwt.split('.').collect();
+    let mut claims: Value =
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[1]).unwrap()).unwrap();
+    let client_id = claims["client_id"].as_str().unwrap().to_owned();
+    let link_to = |request_uri: &str| {
+        let query = form_urlencoded::Serializer::new(String::new())
+            .append_pair("client_id", &client_id)
+            .append_pair("request_uri", request_uri)
+            .finish();
+        json!({"openid4vp_uri": format!("openid4vp://?{query}")})
+    };
+
+    // Untouched, served from elsewhere: still our verifier's signature, so it is taken.
+    let untouched = serve_request_object(jwt.clone()).await;
+    let answered = their_holder(
+        &link_to(&untouched),
+        &held,
+        SEED,
+        json!({"answer": ["identity_sd_jwt"]}),
+    )
+    .await;
+    assert_eq!(answered["rejected"], Value::Null, "{answered:#}");
+    assert_eq!(answered["verifications"][0]["verified"], true);
+    assert_eq!(answered["request"]["aud"], "https://self-issued.me/v2");
+
+    // The responses sent somewhere else, the signature kept: refused before anything is
+    // presented, because the verifier's did:web key does not verify it.
+    let created = start(&platform, "right-to-work").await;
+    let jwt = platform
+        .http
+        .get(created["request_uri"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let parts: Vec<&str> = jwt.split('.').collect();
+    claims = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[1]).unwrap()).unwrap();
+    claims["response_uri"] = "http://127.0.0.1:9/steal".into();
+    let tampered = format!(
+        "{}.{}.{}",
+        parts[0],
+        URL_SAFE_NO_PAD.encode(claims.to_string()),
+        parts[2]
+    );
+    let answered = their_holder(
+        &link_to(&serve_request_object(tampered).await),
+        &held,
+        SEED,
+        json!({"answer": ["identity_sd_jwt"]}),
+    )
+    .await;
+    assert_ne!(answered["rejected"], Value::Null, "{answered:#}");
+    assert_eq!(answered["verifications"][0]["verified"], false);
+    assert_eq!(answered["vpToken"], Value::Null);
+    assert!(answered["answers"].as_array().unwrap().is_empty());
+    assert!(!fetched(&answered).iter().any(|f| f.contains("/steal")));
+    // The officer's request still waits for the real answer.
+    let result = result_of(&platform, created["id"].as_str().unwrap()).await;
+    assert_eq!(result["status"], "pending");
 }
