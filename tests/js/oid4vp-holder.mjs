@@ -6,7 +6,7 @@
 //          "credentials": [SD-JWT VC strings and/or ldp_vc objects],
 //          "seed": 64 hex digits (the holder key the credentials are bound to),
 //          "contexts"?: {url: context} (for ldp_vc credentials),
-//          "answer"?: [query ids] (default: chosen by credential_sets),
+//          "choose"?: [query ids to answer] (default: by credential_sets),
 //          "submissions"?: n (default 1: the same response sent n times),
 //          "kbAudience"?: str, "vpDomain"?: str (default: the full client_id),
 //          "discloseAll"?: bool (default false: only the asked claims)}
@@ -148,9 +148,13 @@ function chooseQueries(dcql, found) {
 
 await main(async request => {
   const requestLink = requireString(request, 'requestLink');
-  const {credentials, answer, submissions = 1, discloseAll = false} = request;
+  const {credentials, choose, submissions = 1, discloseAll = false} = request;
   if(!Array.isArray(credentials)) {
     throw new RequestError('"credentials" must be an array');
+  }
+  if(choose !== undefined && (!Array.isArray(choose) ||
+    !choose.every(id => typeof id === 'string'))) {
+    throw new RequestError('"choose" must be an array of query ids');
   }
   if(!Number.isInteger(submissions) || submissions < 1) {
     throw new RequestError('"submissions" must be a positive integer');
@@ -199,7 +203,7 @@ await main(async request => {
       found.set(query.id, candidate);
     }
   }
-  const ids = answer ?? chooseQueries(dcql, found);
+  const ids = choose ?? chooseQueries(dcql, found);
 
   // The audience of every presentation is the FULL client_id, prefix
   // included (OpenID4VP §14.8, App. B.1.3.2.5 and B.3.6).

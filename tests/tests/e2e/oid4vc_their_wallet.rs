@@ -454,7 +454,7 @@ async fn their_holder_presents_both_formats_and_the_officer_sees_exactly_what_wa
         "checks_sd_jwt",
         "registration_sd_jwt",
     ];
-    let answered = their_holder(&created, &held, SEED, json!({"answer": answer})).await;
+    let answered = their_holder(&created, &held, SEED, json!({"choose": answer})).await;
     assert_eq!(answered["rejected"], Value::Null, "{answered:#}");
 
     // Their client checked our request object the way §5.9.3 asks: signed by a key in the
@@ -577,7 +577,7 @@ async fn their_holder_sending_the_same_response_twice_is_refused_the_second_time
         &created,
         &held,
         SEED,
-        json!({"answer": ["identity_sd_jwt"], "submissions": 2}),
+        json!({"choose": ["identity_sd_jwt"], "submissions": 2}),
     )
     .await;
     let answers = answered["answers"].as_array().unwrap();
@@ -647,7 +647,7 @@ async fn their_holder_is_refused_for_a_bare_did_audience_extra_claims_and_someon
         &created,
         &held,
         SEED,
-        json!({"answer": ["identity_sd_jwt"], "kbAudience": verifier_did}),
+        json!({"choose": ["identity_sd_jwt"], "kbAudience": verifier_did}),
     )
     .await;
     refused(
@@ -665,7 +665,7 @@ async fn their_holder_is_refused_for_a_bare_did_audience_extra_claims_and_someon
         &created,
         &held,
         SEED,
-        json!({"answer": ["identity_ldp"], "vpDomain": verifier_did}),
+        json!({"choose": ["identity_ldp"], "vpDomain": verifier_did}),
     )
     .await;
     refused(&platform, &created, &answered, "identity_ldp", "audience").await;
@@ -676,7 +676,7 @@ async fn their_holder_is_refused_for_a_bare_did_audience_extra_claims_and_someon
         &created,
         &held,
         SEED,
-        json!({"answer": ["identity_sd_jwt"], "discloseAll": true}),
+        json!({"choose": ["identity_sd_jwt"], "discloseAll": true}),
     )
     .await;
     refused(&platform, &created, &answered, "identity_sd_jwt", "dcql").await;
@@ -684,7 +684,7 @@ async fn their_holder_is_refused_for_a_bare_did_audience_extra_claims_and_someon
     // Another holder (key) presenting our wallet's credentials, in each format.
     for query in ["identity_sd_jwt", "identity_ldp"] {
         let created = start(&platform, "right-to-work").await;
-        let answered = their_holder(&created, &held, MALLORY, json!({"answer": [query]})).await;
+        let answered = their_holder(&created, &held, MALLORY, json!({"choose": [query]})).await;
         refused(&platform, &created, &answered, query, "holderBinding").await;
     }
 }
@@ -740,7 +740,7 @@ async fn their_holder_refuses_our_request_object_once_it_is_tampered_with() {
         &link_to(&untouched),
         &held,
         SEED,
-        json!({"answer": ["identity_sd_jwt"]}),
+        json!({"choose": ["identity_sd_jwt"]}),
     )
     .await;
     assert_eq!(answered["rejected"], Value::Null, "{answered:#}");
@@ -772,7 +772,7 @@ async fn their_holder_refuses_our_request_object_once_it_is_tampered_with() {
         &link_to(&serve_request_object(tampered).await),
         &held,
         SEED,
-        json!({"answer": ["identity_sd_jwt"]}),
+        json!({"choose": ["identity_sd_jwt"]}),
     )
     .await;
     assert_ne!(answered["rejected"], Value::Null, "{answered:#}");
