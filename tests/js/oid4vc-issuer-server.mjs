@@ -150,6 +150,7 @@ serve(origin => {
       ['pre-authorized_code'];
     const offer = {id, code, txCode, object: credentialOfferObject,
       claims: body.claims ?? {}, misbehave: body.misbehave ?? null,
+      nestedSd: body.nested_sd === true,
       expiresAt: new Date(Date.now() + OFFER_TTL_SECONDS * 1000),
       attempts: 0, redeemed: false};
     offers.set(id, offer);
@@ -202,6 +203,20 @@ serve(origin => {
     nonces.set(cNonce, Date.now() + NONCE_TTL_SECONDS * 1000);
     sendJson(response, 200, issuer.createNonceResponse(
       {cNonce, cNonceExpiresIn: NONCE_TTL_SECONDS}));
+  }
+
+  // Every claim disclosable, two decoys (RFC 9901 §4.2.5); with nested_sd the
+  // members of object claims too (§4.2.6), beyond what our own issuer does.
+  function disclosureFrame(offer) {
+    const frame = {_sd: Object.keys(offer.claims), _sd_decoy: 2};
+    if(offer.nestedSd) {
+      for(const [name, value] of Object.entries(offer.claims)) {
+        if(value && typeof value === 'object' && !Array.isArray(value)) {
+          frame[name] = {_sd: Object.keys(value)};
+        }
+      }
+    }
+    return frame;
   }
 
   async function credential(request, response) {
@@ -284,7 +299,7 @@ serve(origin => {
       ...offer.claims
     };
     const sdJwt = await instance.issue(payload,
-      {_sd: Object.keys(offer.claims)}, {header: {kid}});
+      disclosureFrame(offer), {header: {kid}});
     issued.push({offer: offer.id, format: 'dc+sd-jwt', holder_jwk: cnfJwk,
       sd_jwt: sdJwt});
     sendJson(response, 200, issuer.createCredentialResponse({

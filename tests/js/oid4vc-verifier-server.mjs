@@ -6,7 +6,7 @@
 // Prints {"url": base} once listening on 127.0.0.1 (free port); ends when its
 // stdin closes.
 
-import {generateKeyPairSync, randomBytes} from 'node:crypto';
+import {createHash, generateKeyPairSync, randomBytes} from 'node:crypto';
 import {readFileSync} from 'node:fs';
 import jsonld from 'jsonld';
 import {Openid4vpVerifier} from '@openid4vc/openid4vp';
@@ -37,12 +37,13 @@ const impostorKey = generateKeyPairSync('ed25519').privateKey;
 const random = bytes => randomBytes(bytes).toString('base64url');
 
 // Claim names of the disclosures sent (not of the always-visible claims).
-function disclosedNames(presentation) {
-  const parts = presentation.split('~');
-  return parts.slice(1, -1).map(d => {
-    const decoded = JSON.parse(Buffer.from(d, 'base64url').toString('utf8'));
-    return decoded.length === 3 ? decoded[1] : null;
-  }).filter(name => name !== null);
+// Names of the top-level claims disclosed: those whose digest the issuer-signed
+// payload's own `_sd` holds (a nested disclosure belongs to its parent).
+function disclosedNames(presentation, payload) {
+  const top = new Set(payload._sd ?? []);
+  return presentation.split('~').slice(1, -1).filter(d => top.has(
+    createHash('sha256').update(d).digest('base64url'))).map(d =>
+    JSON.parse(Buffer.from(d, 'base64url').toString('utf8'))[1]);
 }
 
 // The JWT VC Issuer Metadata of `iss` (SD-JWT VC §3), fetched over plain HTTP
@@ -159,7 +160,7 @@ async function verifyPresentation(presentation, query, request) {
   const options = query.claim_sets ?
     query.claim_sets.map(set => set.map(byId)) :
     [(query.claims ?? []).map(c => c.path[0])];
-  const disclosed = disclosedNames(presentation);
+  const disclosed = disclosedNames(presentation, unverified);
   const fits = asked => asked.every(name => name in result.payload) &&
     disclosed.every(name => asked.includes(name));
   if(!options.some(fits)) {

@@ -290,11 +290,13 @@ async fn our_wallet_collects_from_their_issuer_and_presents_to_their_verifier() 
         other => panic!("expected a presentation: {other:?}"),
     }
 
-    // Their verifier takes one answer per request: a replay is refused.
+    // Their verifier takes one answer per request: a replay is refused, and a refused
+    // answer is not in the holder's history.
     assert!(matches!(
         wallet.answer(&request, &chosen).await,
         Err(WalletError::Refused { .. })
     ));
+    assert_eq!(wallet.history().unwrap().len(), 2);
 }
 
 #[tokio::test]
@@ -339,6 +341,26 @@ async fn a_wrong_pin_at_their_issuer_is_our_typed_refusal_and_stores_nothing() {
         Err(WalletError::Refused { .. })
     ));
     assert_eq!(wallet.credentials().unwrap().len(), 1);
+
+    // An offer without a tx_code: a PIN typed anyway is not sent (§6.1), so their
+    // issuer, which refuses an unexpected tx_code, still issues.
+    let (link, pin) = offer(&issuer, json!({"claims": alice(), "tx_code": false})).await;
+    assert!(pin.is_none());
+    let offered = wallet.read_offer(&link).await.unwrap();
+    assert!(offered
+        .grants
+        .pre_authorized_code
+        .unwrap()
+        .tx_code
+        .is_none());
+    assert_eq!(
+        wallet
+            .accept_offer(&link, Some("123456"))
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
 }
 
 #[tokio::test]
@@ -674,5 +696,41 @@ async fn our_wallet_answers_their_credential_sets_and_claim_sets() {
     assert_eq!(
         presentations["identity_sd_jwt"]["claims"],
         json!({"givenName": "Ada", "careIdentityUuid": "555000111222"})
+    );
+}
+
+/// Their issuer makes the members of `identityProofing` disclosable on their own, inside
+/// a disclosable `identityProofing` (RFC 9901 §4.2.6), with decoy digests (§4.2.5): our
+/// issuer does neither, our wallet still takes the credential, and asked for the whole
+/// `identityProofing` it sends the object's own disclosures with it.
+#[tokio::test]
+async fn our_wallet_discloses_a_nested_object_whole_with_its_own_disclosures() {
+    let platform = Platform::start().await.unwrap();
+    let issuer = JsServer::start("oid4vc-issuer-server.mjs").await;
+    let verifier = JsServer::start("oid4vc-verifier-server.mjs").await;
+    register(&platform, &verifier).await;
+    let dir = tempfile::tempdir().unwrap();
+    let wallet = checking_wallet(&dir, &platform);
+    let (link, pin) = offer(&issuer, json!({"claims": alice(), "nested_sd": true})).await;
+    let received = wallet.accept_offer(&link, pin.as_deref()).await.unwrap();
+
+    let created = verifier
+        .post(
+            "/requests",
+            json!({"claims": ["givenName", "identityProofing"]}),
+        )
+        .await;
+    let request = wallet
+        .read_request(created["openid4vp_uri"].as_str().unwrap())
+        .await
+        .unwrap();
+    let chosen: BTreeMap<String, String> =
+        [("care_identity".to_owned(), received[0].id.clone())].into();
+    wallet.answer(&request, &chosen).await.unwrap();
+    let result = verifier.get(created["result_url"].as_str().unwrap()).await;
+    assert_eq!(result["verified"], true, "{result:#}");
+    assert_eq!(
+        result["presentations"]["care_identity"]["claims"],
+        json!({"givenName": "Ada", "identityProofing": alice()["identityProofing"]})
     );
 }
