@@ -215,6 +215,12 @@ serve(base => {
       nonce: random(32),
       state: random(16),
       dcql_query: dcqlQuery,
+      // A transaction the holder would authorize by presenting (§8.4); a
+      // wallet that does not support it MUST refuse the request (§5.1).
+      ...(body.transaction_data ? {transaction_data: [Buffer.from(
+        JSON.stringify({type: 'nhs_example_transaction',
+          credential_ids: [dcqlQuery.credentials[0].id],
+          amount: '12.00 GBP'})).toString('base64url')]} : {}),
       client_metadata: {
         client_name: 'oid4vc-ts test verifier',
         vp_formats_supported: {

@@ -151,6 +151,13 @@ impl Wallet {
         if text("response_mode").as_deref() != Some("direct_post") {
             return Err(invalid("only response_mode direct_post is supported"));
         }
+        // §5, §5.1: a wallet that does not support transaction_data MUST refuse; an
+        // answer would pass for the holder's authorization of a transaction never shown.
+        if payload.get("transaction_data").is_some() {
+            return Err(invalid(
+                "transaction_data is not supported: the transaction cannot be shown or authorized",
+            ));
+        }
         if payload.get("redirect_uri").is_some() {
             return Err(invalid(
                 "direct_post requests carry a response_uri, not a redirect_uri",

@@ -734,3 +734,31 @@ async fn our_wallet_discloses_a_nested_object_whole_with_its_own_disclosures() {
         json!({"givenName": "Ada", "identityProofing": alice()["identityProofing"]})
     );
 }
+
+/// OpenID4VP 1.0 §5 and §5.1: a wallet that does not support `transaction_data` MUST
+/// reject a request that carries it; presenting would let the verifier take the answer
+/// as the holder's authorization of a transaction the wallet never showed.
+#[tokio::test]
+async fn our_wallet_refuses_a_request_with_transaction_data() {
+    let platform = Platform::start().await.unwrap();
+    let issuer = JsServer::start("oid4vc-issuer-server.mjs").await;
+    let verifier = JsServer::start("oid4vc-verifier-server.mjs").await;
+    register(&platform, &verifier).await;
+    let dir = tempfile::tempdir().unwrap();
+    let (wallet, _) = wallet_holding_alice(&dir, &platform, &issuer).await;
+
+    let created = verifier
+        .post("/requests", json!({"transaction_data": true}))
+        .await;
+    match wallet
+        .read_request(created["openid4vp_uri"].as_str().unwrap())
+        .await
+    {
+        Err(WalletError::InvalidRequest { detail }) => {
+            assert!(detail.contains("transaction_data"), "{detail}")
+        }
+        other => panic!("a request with transaction_data must be refused: {other:?}"),
+    }
+    let result = verifier.get(created["result_url"].as_str().unwrap()).await;
+    assert_eq!(result["status"], "pending", "nothing was sent");
+}
