@@ -41,6 +41,20 @@ export async function loopbackFetch(input, init) {
   return response;
 }
 
+// Where to fetch an https address: over plain http when it is 127.0.0.1,
+// because the services under test serve no TLS there. Our SD-JWT VCs name
+// their issuer by the https URL of its did:web (SD-JWT VC -18 §5 wants an
+// https iss), and our own wallet maps it the same way (wallet-core's
+// Http::reachable).
+export function reachable(url) {
+  const parsed = new URL(url);
+  if(parsed.protocol === 'https:' && parsed.hostname === '127.0.0.1') {
+    parsed.protocol = 'http:';
+    return parsed.href;
+  }
+  return url;
+}
+
 // The holder's one Ed25519 key, as a did:key (for ldp_vc, whose credentials
 // name the holder's DID) and as a JWK (for SD-JWT VC's cnf).
 export async function holderKey(seed) {
@@ -108,10 +122,9 @@ export function didWebDocumentUrl(did) {
   const parts = did.slice('did:web:'.length).split(':')
     .map(decodeURIComponent);
   const host = parts.shift();
-  const scheme = host.startsWith('127.0.0.1') ? 'http' : 'https';
   const path = parts.length ? parts.join('/') + '/did.json' :
     '.well-known/did.json';
-  return `${scheme}://${host}/${path}`;
+  return reachable(`https://${host}/${path}`);
 }
 
 // The public JWK of the verification method a DID URL names, from the DID's

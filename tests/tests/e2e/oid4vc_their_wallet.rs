@@ -30,7 +30,12 @@ async fn create_offer(platform: &Platform, person: &str, body: Value) -> Value {
 
 /// Their wallet follows the offer's link with this PIN.
 async fn their_wallet(offer: &Value, pin: &str, seed: &str, extra: Value) -> Value {
-    let mut request = json!({"offerUri": offer["offer_uri"], "txCode": pin, "seed": seed});
+    let mut request = json!({
+        "offerUri": offer["offer_uri"],
+        "txCode": pin,
+        "seed": seed,
+        "contexts": our_contexts(),
+    });
     if let (Some(request), Some(extra)) = (request.as_object_mut(), extra.as_object()) {
         request.extend(extra.clone());
     }
@@ -186,13 +191,19 @@ async fn their_wallet_collects_both_formats_bound_to_its_key_and_they_verify_her
         ],
         "{trail:#?}"
     );
-    // A fresh nonce for each of the twelve requests.
+    // A fresh nonce for each of the twelve requests (between them, the checks of what came).
     let each = [
         format!("POST {issuer}/nonce 200"),
         format!("POST {issuer}/credential 200"),
     ];
     let expected: Vec<String> = (0..12).flat_map(|_| each.clone()).collect();
-    assert_eq!(trail[4..], expected);
+    let protocol: Vec<String> = trail[4..]
+        .iter()
+        .filter(|f| f.starts_with("POST "))
+        .cloned()
+        .collect();
+    assert_eq!(protocol, expected);
+    assert!(trail.contains(&format!("GET {issuer}/.well-known/jwt-vc-issuer 200")));
 
     let did = got["did"].as_str().unwrap();
     let received = got["credentials"].as_array().unwrap();
@@ -226,9 +237,32 @@ async fn their_wallet_collects_both_formats_bound_to_its_key_and_they_verify_her
         .collect();
     assert_eq!(known, ours);
     assert_eq!(received.len(), 12);
+    let registry_did = platform
+        .get_json(&format!("{}/.well-known/did.json", platform.registry_url))
+        .await
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     for entry in received {
         let configuration = entry["configuration"].as_str().unwrap();
         let credential = &entry["credential"];
+        // Their wallet checked it on receipt: Digital Bazaar for ldp_vc, @sd-jwt for
+        // SD-JWT VC (key from our JWT VC Issuer Metadata, live Token Status List signed by
+        // the registry).
+        assert_eq!(
+            entry["check"]["verified"], true,
+            "{configuration}: {entry:#}"
+        );
+        if entry["format"] == "dc+sd-jwt" {
+            assert!(
+                entry["check"]["statusListKid"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with(&format!("{registry_did}#")),
+                "{entry:#}"
+            );
+        }
         match entry["format"].as_str().unwrap() {
             "ldp_vc" => {
                 assert_eq!(
