@@ -818,3 +818,34 @@ async fn their_holder_refuses_our_request_object_once_it_is_tampered_with() {
     let result = result_of(&platform, created["id"].as_str().unwrap()).await;
     assert_eq!(result["status"], "pending");
 }
+
+#[tokio::test]
+async fn what_their_wallet_collected_is_refused_once_the_person_leaves() {
+    let platform = Platform::start().await.unwrap();
+    let held = credentials_of(&collect_everything(&platform, SEED).await);
+    let leaver = json!({
+        "event_id": "EVT-THEIR-WALLET-1",
+        "event_type": "LEAVER",
+        "occurred_at": (chrono::Utc::now() - chrono::Duration::minutes(1))
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        "org_ods": "RJ1",
+        "person_id": "P0001",
+        "assignment_number": "30493776",
+        "payload": {"leaving_date": chrono::Utc::now().date_naive().to_string(), "reason": "resignation", "staying_in_nhs": false},
+    });
+    let response = platform.admin_post("/esr/events", &leaver).await.unwrap();
+    assert_eq!(response.status(), 200);
+    let reply: Value = response.json().await.unwrap();
+    assert_eq!(
+        reply["credentials"]["revoked"].as_array().unwrap().len(),
+        12,
+        "{reply:#}"
+    );
+    // The registry's change feed reaches the verifier.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    for query in ["identity_sd_jwt", "identity_ldp"] {
+        let created = start(&platform, "right-to-work").await;
+        let answered = their_holder(&created, &held, SEED, json!({"choose": [query]})).await;
+        refused(&platform, &created, &answered, query, "status").await;
+    }
+}
