@@ -21,6 +21,8 @@ import {Openid4vpClient} from '@openid4vc/openid4vp';
 import {SDJwtVcInstance} from '@sd-jwt/sd-jwt-vc';
 import {digest} from '@sd-jwt/crypto-nodejs';
 import * as vc from '@digitalbazaar/vc';
+// Digital Bazaar's JSON-LD processor (the one jsonld-signatures uses), to
+// expand a credential's types for DCQL's type_values.
 import jsonld from 'jsonld';
 import {
   RequestError, describeError, isPlainObject, main, makeDocumentLoader,
