@@ -237,7 +237,7 @@ export function callbacksFor(key) {
       const verified = verifyCompact(compact, jwk);
       verifications.push({signer, verified, documentUrl,
         kid: header.kid ?? null});
-      return verified ? {verified, signerJwk: jwk} : {verified, signerJwk: jwk};
+      return {verified, signerJwk: jwk};
     },
     encryptJwe: () => {
       throw new Error('this wallet does not encrypt');
