@@ -138,7 +138,7 @@ fn asked_claims(dcql: &Value, query: &str) -> BTreeSet<String> {
         .collect()
 }
 
-/// The URLs, in order, their wallet fetched (without query strings' values).
+/// What their wallet fetched, in order: `METHOD url status`.
 fn fetched(got: &Value) -> Vec<String> {
     got["trace"]
         .as_array()
