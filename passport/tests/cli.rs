@@ -574,7 +574,11 @@ fn an_ra_offers_and_the_terminal_wallet_accepts_with_the_pin() {
         if pin == "000000" { "111111" } else { "000000" },
     ]);
     assert_eq!(wrong.status.code(), Some(2), "{}", text(&wrong));
-    assert!(text(&wrong).contains("invalid_grant"), "{}", text(&wrong));
+    assert!(
+        text(&wrong).contains("PIN was not accepted"),
+        "{}",
+        text(&wrong)
+    );
     let accepted = wallet(&["accept", &link, "--pin", &pin]);
     assert!(accepted.status.success(), "{}", text(&accepted));
     let listed = text(&wallet(&["list"]));

@@ -35,6 +35,14 @@ pub enum WalletError {
     UntrustedVerifier { detail: String },
     #[error("no credential {id} in the wallet")]
     UnknownCredential { id: String },
+    /// The issuer refused the PIN (`invalid_grant` for a request that carried one). After a
+    /// few wrong PINs the offer is locked: the RA must make a new one.
+    #[error("the PIN was not accepted: {detail}")]
+    WrongPin { detail: String },
+    /// The offer can no longer be taken (expired, used or withdrawn): the RA must make a
+    /// new one.
+    #[error("this offer can no longer be accepted: {detail}")]
+    OfferUnavailable { detail: String },
 }
 
 pub type Result<T> = std::result::Result<T, WalletError>;

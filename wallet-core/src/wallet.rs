@@ -123,7 +123,16 @@ impl Wallet {
     pub async fn read_offer(&self, link: &str) -> Result<CredentialOffer> {
         match parse_offer_link(link)? {
             OfferSource::ByValue(offer) => Ok(offer),
-            OfferSource::ByReference(url) => self.http.get_json(&url).await,
+            // An issuer stops serving an offer it will no longer honour (§4.1.3 leaves
+            // the status to it; ours answers 404 with the reason).
+            OfferSource::ByReference(url) => {
+                self.http.get_json(&url).await.map_err(|error| match error {
+                    WalletError::Refused { error, description } => WalletError::OfferUnavailable {
+                        detail: description.unwrap_or(error),
+                    },
+                    other => other,
+                })
+            }
         }
     }
 
@@ -188,7 +197,24 @@ impl Wallet {
             // A PIN for an offer that asks none is not sent: §6.1 says send it iff asked.
             (None, _) => {}
         }
-        let token: TokenResponse = self.http.post_form(&server.token_endpoint, &form).await?;
+        let pin_sent = form.iter().any(|(name, _)| *name == "tx_code");
+        // §6.3: `invalid_grant` is both "wrong tx_code" and "code expired or used"; with a
+        // PIN sent to an offer that was just readable, the PIN is what the holder can fix.
+        let token: TokenResponse = self
+            .http
+            .post_form(&server.token_endpoint, &form)
+            .await
+            .map_err(|error| match error {
+                WalletError::Refused { error, description } if error == "invalid_grant" => {
+                    let detail = description.unwrap_or(error);
+                    if pin_sent {
+                        WalletError::WrongPin { detail }
+                    } else {
+                        WalletError::OfferUnavailable { detail }
+                    }
+                }
+                other => other,
+            })?;
         if !token.token_type.eq_ignore_ascii_case("bearer") {
             return Err(WalletError::Protocol {
                 url: server.token_endpoint,

@@ -109,13 +109,16 @@ async fn the_wallet_accepts_an_offer_in_both_formats_with_the_pin() {
         "one history entry per credential received"
     );
 
-    // The offer was used: a second wallet cannot take it again.
+    // The offer was used: a second wallet cannot take it again; our issuer no longer
+    // serves it, so the wallet can say so rather than blame the PIN.
     let other_dir = tempfile::tempdir().unwrap();
     let other = self::wallet(&other_dir);
-    assert!(matches!(
-        other.accept_offer(&link, Some(&pin)).await,
-        Err(WalletError::Refused { .. }) | Err(WalletError::Network { .. })
-    ));
+    match other.accept_offer(&link, Some(&pin)).await {
+        Err(WalletError::OfferUnavailable { detail }) => {
+            assert!(detail.contains("redeemed"), "{detail}")
+        }
+        other => panic!("a used offer must be refused: {other:?}"),
+    }
     assert!(other.credentials().unwrap().is_empty());
 }
 
@@ -126,22 +129,22 @@ async fn a_wrong_pin_is_refused_and_then_the_offer_locks() {
     let wallet = wallet(&dir);
     let (link, pin) = offer(&platform, "P0001", json!({"formats": ["ldp_vc"]})).await;
     let wrong = if pin == "000000" { "111111" } else { "000000" };
-    for _ in 0..3 {
+    for left in ["2 attempt(s) left", "1 attempt(s) left", "now locked"] {
         match wallet.accept_offer(&link, Some(wrong)).await {
-            Err(WalletError::Refused { error, .. }) => assert_eq!(error, "invalid_grant"),
+            Err(WalletError::WrongPin { detail }) => assert!(detail.contains(left), "{detail}"),
             other => panic!("a wrong PIN must be refused: {other:?}"),
         }
     }
-    // Locked: even the right PIN no longer works.
-    assert!(matches!(
-        wallet.accept_offer(&link, Some(&pin)).await,
-        Err(WalletError::Refused { .. }) | Err(WalletError::Network { .. })
-    ));
+    // Locked: even the right PIN no longer works, and the wallet says the offer is gone.
+    match wallet.accept_offer(&link, Some(&pin)).await {
+        Err(WalletError::OfferUnavailable { detail }) => {
+            assert!(detail.contains("locked"), "{detail}")
+        }
+        other => panic!("a locked offer must be refused: {other:?}"),
+    }
     assert!(matches!(
         wallet.accept_offer(&link, None).await,
-        Err(WalletError::InvalidOffer { .. })
-            | Err(WalletError::Refused { .. })
-            | Err(WalletError::Network { .. })
+        Err(WalletError::OfferUnavailable { .. })
     ));
     assert!(wallet.credentials().unwrap().is_empty(), "nothing stored");
     let _ = TOKEN;
