@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use wallet_core::keys::{signature_from, KeyHandle, KeyStore};
 use wallet_core::presenting::PresentationRequest;
@@ -21,43 +21,45 @@ pub enum PassportError {
     #[error("the passphrase does not open this wallet")]
     WrongPassphrase,
     /// The issuer refused the PIN; ask the person to type it again (a few tries only).
-    #[error("{message}")]
-    WrongPin { message: String },
+    #[error("{detail}")]
+    WrongPin { detail: String },
     /// The offer expired, was used or was withdrawn: the RA must make a new one.
-    #[error("{message}")]
-    OfferUnavailable { message: String },
+    #[error("{detail}")]
+    OfferUnavailable { detail: String },
     /// The scanned text is not an offer or request this wallet can read.
-    #[error("{message}")]
-    UnreadableLink { message: String },
+    #[error("{detail}")]
+    UnreadableLink { detail: String },
     /// The verifier is not who it says, or not allowed to ask (trust registry).
-    #[error("{message}")]
-    UntrustedVerifier { message: String },
+    #[error("{detail}")]
+    UntrustedVerifier { detail: String },
     /// Nothing in the wallet answers the request.
-    #[error("{message}")]
-    NothingToPresent { message: String },
+    #[error("{detail}")]
+    NothingToPresent { detail: String },
     /// No connection, or a server did not answer: try again later.
-    #[error("{message}")]
-    Network { message: String },
+    #[error("{detail}")]
+    Network { detail: String },
     /// The app's keystore failed.
-    #[error("{message}")]
-    KeyStore { message: String },
-    #[error("{message}")]
-    Other { message: String },
+    #[error("{detail}")]
+    KeyStore { detail: String },
+    #[error("{detail}")]
+    Other { detail: String },
 }
 
 impl From<WalletError> for PassportError {
     fn from(error: WalletError) -> Self {
-        let message = error.to_string();
+        let detail = error.to_string();
         match error {
             WalletError::WrongPassphrase => PassportError::WrongPassphrase,
+            WalletError::WrongPin { .. } => PassportError::WrongPin { detail },
+            WalletError::OfferUnavailable { .. } => PassportError::OfferUnavailable { detail },
             WalletError::InvalidOffer { .. } | WalletError::InvalidRequest { .. } => {
-                PassportError::UnreadableLink { message }
+                PassportError::UnreadableLink { detail }
             }
-            WalletError::UntrustedVerifier { .. } => PassportError::UntrustedVerifier { message },
-            WalletError::CannotAnswer { .. } => PassportError::NothingToPresent { message },
-            WalletError::Network { .. } => PassportError::Network { message },
-            WalletError::KeyStore { .. } => PassportError::KeyStore { message },
-            _ => PassportError::Other { message },
+            WalletError::UntrustedVerifier { .. } => PassportError::UntrustedVerifier { detail },
+            WalletError::CannotAnswer { .. } => PassportError::NothingToPresent { detail },
+            WalletError::Network { .. } => PassportError::Network { detail },
+            WalletError::KeyStore { .. } => PassportError::KeyStore { detail },
+            _ => PassportError::Other { detail },
         }
     }
 }
@@ -65,8 +67,8 @@ impl From<WalletError> for PassportError {
 /// Why the app's keystore could not do what was asked.
 #[derive(Debug, thiserror::Error, uniffi::Error)]
 pub enum KeyStoreError {
-    #[error("{message}")]
-    Failed { message: String },
+    #[error("{detail}")]
+    Failed { detail: String },
 }
 
 /// An Ed25519 key held by the app's keystore: its id there and its 32-byte public key.
@@ -357,10 +359,46 @@ pub struct StatusItem {
     pub changed: bool,
 }
 
+/// Where the wallet's work runs. uniffi polls a future on the caller's thread, and a JVM
+/// or Android thread has a 1 MiB stack, less than JSON-LD canonicalisation (checking a
+/// credential on receipt) can take in a debug build; so each call is moved onto these
+/// threads, whose stacks are sized for it.
+fn runtime() -> Result<&'static tokio::runtime::Runtime, PassportError> {
+    static RUNTIME: OnceLock<std::io::Result<tokio::runtime::Runtime>> = OnceLock::new();
+    RUNTIME
+        .get_or_init(|| {
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .thread_stack_size(16 * 1024 * 1024)
+                .thread_name("passport-wallet")
+                .enable_all()
+                .build()
+        })
+        .as_ref()
+        .map_err(|e| PassportError::Other {
+            detail: format!("the wallet could not start its threads: {e}"),
+        })
+}
+
+/// Runs `work` on the wallet's own threads (see [`runtime`]) and waits for it.
+async fn on_wallet_threads<T, F>(work: F) -> Result<T, PassportError>
+where
+    T: Send + 'static,
+    F: std::future::Future<Output = wallet_core::Result<T>> + Send + 'static,
+{
+    runtime()?
+        .spawn(work)
+        .await
+        .map_err(|e| PassportError::Other {
+            detail: format!("the wallet's work was interrupted: {e}"),
+        })?
+        .map_err(PassportError::from)
+}
+
 /// The person's wallet.
 #[derive(uniffi::Object)]
 pub struct PassportWallet {
-    inner: Wallet,
+    inner: Arc<Wallet>,
     listener: Mutex<Option<Arc<dyn WalletListener>>>,
 }
 
@@ -388,7 +426,7 @@ impl PassportWallet {
             None => Wallet::open(directory, &config.passphrase, options)?,
         };
         Ok(Arc::new(Self {
-            inner,
+            inner: Arc::new(inner),
             listener: Mutex::new(None),
         }))
     }
@@ -408,7 +446,8 @@ impl PassportWallet {
     /// Reads an `openid-credential-offer://` link (from a QR code): what is offered and
     /// whether a PIN is needed.
     pub async fn read_offer(&self, link: String) -> Result<Offer, PassportError> {
-        let offer = self.inner.read_offer(&link).await?;
+        let wallet = Arc::clone(&self.inner);
+        let offer = on_wallet_threads(async move { wallet.read_offer(&link).await }).await?;
         Ok(Offer {
             needs_pin: offer.needs_pin(),
             issuer: offer.credential_issuer,
@@ -423,7 +462,10 @@ impl PassportWallet {
         link: String,
         pin: Option<String>,
     ) -> Result<Vec<Credential>, PassportError> {
-        let received = self.inner.accept_offer(&link, pin.as_deref()).await?;
+        let wallet = Arc::clone(&self.inner);
+        let received =
+            on_wallet_threads(async move { wallet.accept_offer(&link, pin.as_deref()).await })
+                .await?;
         Ok(received.into_iter().map(Credential::from).collect())
     }
 
@@ -445,7 +487,8 @@ impl PassportWallet {
     /// Reads an `openid4vp://` link (from a verifier's QR code) and checks the request:
     /// signed by the verifier it names, which the trust registry lists as active.
     pub async fn read_request(&self, link: String) -> Result<Arc<Request>, PassportError> {
-        let inner = self.inner.read_request(&link).await?;
+        let wallet = Arc::clone(&self.inner);
+        let inner = on_wallet_threads(async move { wallet.read_request(&link).await }).await?;
         Ok(Arc::new(Request { inner }))
     }
 
@@ -457,7 +500,9 @@ impl PassportWallet {
         chosen: HashMap<String, String>,
     ) -> Result<Option<String>, PassportError> {
         let chosen: BTreeMap<String, String> = chosen.into_iter().collect();
-        let receipt = self.inner.answer(&request.inner, &chosen).await?;
+        let wallet = Arc::clone(&self.inner);
+        let receipt =
+            on_wallet_threads(async move { wallet.answer(&request.inner, &chosen).await }).await?;
         Ok(receipt.redirect_uri)
     }
 
@@ -474,14 +519,18 @@ impl PassportWallet {
     /// Reads each credential's status from its list; the listener hears of every change.
     pub async fn refresh_statuses(&self) -> Result<Vec<StatusItem>, PassportError> {
         let listener = self.listener.lock().ok().and_then(|l| l.clone());
-        let reports = match listener {
-            Some(listener) => {
-                self.inner
-                    .refresh_statuses_telling(&ForeignListener(listener))
-                    .await?
+        let wallet = Arc::clone(&self.inner);
+        let reports = on_wallet_threads(async move {
+            match listener {
+                Some(listener) => {
+                    wallet
+                        .refresh_statuses_telling(&ForeignListener(listener))
+                        .await
+                }
+                None => wallet.refresh_statuses().await,
             }
-            None => self.inner.refresh_statuses().await?,
-        };
+        })
+        .await?;
         Ok(reports
             .into_iter()
             .map(|report| StatusItem {
