@@ -23,7 +23,11 @@ async fn post(client: &reqwest::Client, url: &str, token: &str, body: Value) -> 
         .send()
         .await
         .expect("the platform answers");
-    assert!(response.status().is_success(), "{url}: {}", response.status());
+    assert!(
+        response.status().is_success(),
+        "{url}: {}",
+        response.status()
+    );
     response.json().await.expect("JSON")
 }
 
@@ -116,5 +120,8 @@ async fn main() {
         .iter_mut()
         .map(|(name, samples)| ((*name).to_owned(), json!(median_ms(samples))))
         .collect();
-    println!("{}", json!({"language": "rust", "rounds": rounds, "median_ms": medians}));
+    println!(
+        "{}",
+        json!({"language": "rust", "rounds": rounds, "median_ms": medians})
+    );
 }
