@@ -41,6 +41,8 @@ pub enum PassportError {
     /// The app's keystore failed.
     #[error("{detail}")]
     KeyStore { detail: String },
+    /// Anything else (a server that breaks the protocol, a corrupt store…); the detail
+    /// says what.
     #[error("{detail}")]
     Other { detail: String },
 }
@@ -67,6 +69,7 @@ impl From<WalletError> for PassportError {
 /// Why the app's keystore could not do what was asked.
 #[derive(Debug, thiserror::Error, uniffi::Error)]
 pub enum KeyStoreError {
+    /// The keystore could not (no such key, the person cancelled, hardware error).
     #[error("{detail}")]
     Failed { detail: String },
 }
@@ -74,7 +77,9 @@ pub enum KeyStoreError {
 /// An Ed25519 key held by the app's keystore: its id there and its 32-byte public key.
 #[derive(Clone, Debug, uniffi::Record)]
 pub struct HolderKey {
+    /// The keystore's own name for the key (the wallet stores it, never the key).
     pub id: String,
+    /// The raw 32-byte Ed25519 public key.
     pub public_key: Vec<u8>,
 }
 
@@ -121,8 +126,11 @@ impl KeyStore for ForeignKeys {
 /// A held credential's status, as its issuer's status list says.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, uniffi::Enum)]
 pub enum CredentialStatus {
+    /// Neither suspended nor revoked.
     Valid,
+    /// Suspended for now (e.g. during an investigation); it may be reinstated.
     Suspended,
+    /// Revoked for good (e.g. the person left).
     Revoked,
     /// It names no status list.
     NoStatus,
@@ -143,6 +151,7 @@ impl From<CoreStatus> for CredentialStatus {
 /// notification "your employment credential was suspended").
 #[uniffi::export(with_foreign)]
 pub trait WalletListener: Send + Sync {
+    /// `credential_id`'s status list now says `status` (already stored and in the history).
     fn credential_status_changed(&self, credential_id: String, status: CredentialStatus);
 }
 
@@ -160,6 +169,7 @@ impl StatusListener for ForeignListener {
 pub struct WalletConfig {
     /// A folder of the app's own; the wallet's sealed store lives there.
     pub directory: String,
+    /// The person's passphrase: the key sealing the store is derived from it (Argon2id).
     pub passphrase: String,
     /// The trust framework's signed trust list: verifiers not listed as active are
     /// refused. Without it, who asks is shown unchecked.
@@ -173,13 +183,17 @@ pub struct WalletConfig {
 /// A credential in the wallet.
 #[derive(Clone, Debug, uniffi::Record)]
 pub struct Credential {
+    /// The wallet's id for it (what `answer` and `delete_credential` take).
     pub id: String,
     /// `ldp_vc` or `dc+sd-jwt`.
     pub format: String,
     /// The issuer's name for it (from its metadata), or its configuration id.
     pub name: String,
+    /// The issuer's OpenID4VCI credential configuration it came from.
     pub configuration_id: String,
+    /// The credential issuer's URL.
     pub issuer: String,
+    /// When the wallet received it (RFC 3339).
     pub received_at: String,
     /// The credential as received: JSON for `ldp_vc`, the SD-JWT text for `dc+sd-jwt`.
     pub raw: String,
@@ -205,7 +219,9 @@ impl From<StoredCredential> for Credential {
 /// What an offer offers, read before the person agrees to anything.
 #[derive(Clone, Debug, uniffi::Record)]
 pub struct Offer {
+    /// The credential issuer's URL.
     pub issuer: String,
+    /// What is offered: the issuer's credential configuration ids.
     pub configuration_ids: Vec<String>,
     /// The person must type the PIN their RA gave them separately.
     pub needs_pin: bool,
@@ -214,14 +230,18 @@ pub struct Offer {
 /// One thing the verifier asks for, and what in the wallet could answer it.
 #[derive(Clone, Debug, uniffi::Record)]
 pub struct RequestedCredential {
+    /// The DCQL credential query's id (the key of `answer`'s choices).
     pub query_id: String,
+    /// The format asked for: `ldp_vc` or `dc+sd-jwt`.
     pub format: String,
+    /// The held credentials that could answer, best first (empty: none can).
     pub candidates: Vec<Candidate>,
 }
 
 /// A credential that answers a query, and exactly what would be disclosed.
 #[derive(Clone, Debug, uniffi::Record)]
 pub struct Candidate {
+    /// The held credential's id.
     pub credential_id: String,
     /// Claims paths (JSON arrays) that would be disclosed.
     pub disclosed: Vec<String>,
@@ -297,10 +317,13 @@ impl Request {
 pub struct HistoryItem {
     /// `received`, `presented`, `deleted` or `status_changed`.
     pub event: String,
+    /// When (RFC 3339).
     pub at: String,
+    /// The credentials concerned.
     pub credential_ids: Vec<String>,
     /// For `presented`: the verifier's client_id and registered name.
     pub verifier: Option<String>,
+    /// For `presented`: the verifier's name as the registry lists it, when known.
     pub verifier_name: Option<String>,
     /// For `presented`: the claims disclosed (claims paths as JSON arrays).
     pub claims: Vec<String>,
@@ -351,9 +374,11 @@ impl From<HistoryEntry> for HistoryItem {
 /// A credential's status after a refresh.
 #[derive(Clone, Debug, uniffi::Record)]
 pub struct StatusItem {
+    /// The held credential's id.
     pub credential_id: String,
     /// `None` when the list could not be read (offline…); `error` says why.
     pub status: Option<CredentialStatus>,
+    /// Why the list could not be read, when it could not.
     pub error: Option<String>,
     /// The status is new since the last refresh (the listener was told).
     pub changed: bool,

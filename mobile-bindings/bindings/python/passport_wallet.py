@@ -563,7 +563,7 @@ def _uniffi_check_api_checksums(lib):
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_passport_wallet_checksum_method_request_verifier_did() != 42487:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_passport_wallet_checksum_method_walletlistener_credential_status_changed() != 39760:
+    if lib.uniffi_passport_wallet_checksum_method_walletlistener_credential_status_changed() != 36952:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
 
 # A ctypes library to expose the extern-C FFI definitions.
@@ -1372,10 +1372,19 @@ class CredentialStatus(enum.Enum):
 """
     
     VALID = 0
+    """
+    Neither suspended nor revoked.
+"""
     
     SUSPENDED = 1
+    """
+    Suspended for now (e.g. during an investigation); it may be reinstated.
+"""
     
     REVOKED = 2
+    """
+    Revoked for good (e.g. the person left).
+"""
     
     NO_STATUS = 3
     """
@@ -1819,6 +1828,9 @@ class KeyStoreError:  # type: ignore
 """
     
     class Failed(_UniffiTempKeyStoreError):
+        """
+        The keystore could not (no such key, the person cancelled, hardware error).
+"""
         
         def __init__(self, detail):
             super().__init__(", ".join([
@@ -1987,6 +1999,10 @@ class PassportError:  # type: ignore
             return "PassportError.KeyStore({})".format(str(self))
     _UniffiTempPassportError.KeyStore = KeyStore # type: ignore
     class Other(_UniffiTempPassportError):
+        """
+        Anything else (a server that breaks the protocol, a corrupt store…); the detail
+        says what.
+"""
         
         def __init__(self, detail):
             super().__init__(", ".join([
@@ -2637,6 +2653,9 @@ class WalletListener():
 """
     
     def credential_status_changed(self, credential_id: str,status: CredentialStatus) -> None:
+        """
+        `credential_id`'s status list now says `status` (already stored and in the history).
+"""
         raise NotImplementedError
 
 class WalletListenerImpl(WalletListener):
@@ -2668,6 +2687,9 @@ class WalletListenerImpl(WalletListener):
         inst._handle = handle
         return inst
     def credential_status_changed(self, credential_id: str,status: CredentialStatus) -> None:
+        """
+        `credential_id`'s status list now says `status` (already stored and in the history).
+"""
         
         _UniffiFfiConverterString.check_lower(credential_id)
 

@@ -1405,6 +1405,9 @@ public func FfiConverterTypeRequest_lower(_ value: Request) -> UInt64 {
  */
 public protocol WalletListener: AnyObject, Sendable {
     
+    /**
+     * `credential_id`'s status list now says `status` (already stored and in the history).
+     */
     func credentialStatusChanged(credentialId: String, status: CredentialStatus) 
     
 }
@@ -1465,6 +1468,9 @@ open class WalletListenerImpl: WalletListener, @unchecked Sendable {
     
 
     
+    /**
+     * `credential_id`'s status list now says `status` (already stored and in the history).
+     */
 open func credentialStatusChanged(credentialId: String, status: CredentialStatus)  {try! rustCall() {
         uniffiCallStatus in
     uniffi_passport_wallet_fn_method_walletlistener_credential_status_changed(
@@ -1610,6 +1616,9 @@ public func FfiConverterTypeWalletListener_lower(_ value: WalletListener) -> UIn
  * A credential that answers a query, and exactly what would be disclosed.
  */
 public struct Candidate: Equatable, Hashable {
+    /**
+     * The held credential's id.
+     */
     public var credentialId: String
     /**
      * Claims paths (JSON arrays) that would be disclosed.
@@ -1622,7 +1631,10 @@ public struct Candidate: Equatable, Hashable {
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(credentialId: String, 
+    public init(
+        /**
+         * The held credential's id.
+         */credentialId: String, 
         /**
          * Claims paths (JSON arrays) that would be disclosed.
          */disclosed: [String], 
@@ -1683,6 +1695,9 @@ public func FfiConverterTypeCandidate_lower(_ value: Candidate) -> RustBuffer {
  * A credential in the wallet.
  */
 public struct Credential: Equatable, Hashable {
+    /**
+     * The wallet's id for it (what `answer` and `delete_credential` take).
+     */
     public var id: String
     /**
      * `ldp_vc` or `dc+sd-jwt`.
@@ -1692,8 +1707,17 @@ public struct Credential: Equatable, Hashable {
      * The issuer's name for it (from its metadata), or its configuration id.
      */
     public var name: String
+    /**
+     * The issuer's OpenID4VCI credential configuration it came from.
+     */
     public var configurationId: String
+    /**
+     * The credential issuer's URL.
+     */
     public var issuer: String
+    /**
+     * When the wallet received it (RFC 3339).
+     */
     public var receivedAt: String
     /**
      * The credential as received: JSON for `ldp_vc`, the SD-JWT text for `dc+sd-jwt`.
@@ -1702,13 +1726,25 @@ public struct Credential: Equatable, Hashable {
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(id: String, 
+    public init(
+        /**
+         * The wallet's id for it (what `answer` and `delete_credential` take).
+         */id: String, 
         /**
          * `ldp_vc` or `dc+sd-jwt`.
          */format: String, 
         /**
          * The issuer's name for it (from its metadata), or its configuration id.
-         */name: String, configurationId: String, issuer: String, receivedAt: String, 
+         */name: String, 
+        /**
+         * The issuer's OpenID4VCI credential configuration it came from.
+         */configurationId: String, 
+        /**
+         * The credential issuer's URL.
+         */issuer: String, 
+        /**
+         * When the wallet received it (RFC 3339).
+         */receivedAt: String, 
         /**
          * The credential as received: JSON for `ldp_vc`, the SD-JWT text for `dc+sd-jwt`.
          */raw: String) {
@@ -1782,12 +1818,21 @@ public struct HistoryItem: Equatable, Hashable {
      * `received`, `presented`, `deleted` or `status_changed`.
      */
     public var event: String
+    /**
+     * When (RFC 3339).
+     */
     public var at: String
+    /**
+     * The credentials concerned.
+     */
     public var credentialIds: [String]
     /**
      * For `presented`: the verifier's client_id and registered name.
      */
     public var verifier: String?
+    /**
+     * For `presented`: the verifier's name as the registry lists it, when known.
+     */
     public var verifierName: String?
     /**
      * For `presented`: the claims disclosed (claims paths as JSON arrays).
@@ -1803,10 +1848,19 @@ public struct HistoryItem: Equatable, Hashable {
     public init(
         /**
          * `received`, `presented`, `deleted` or `status_changed`.
-         */event: String, at: String, credentialIds: [String], 
+         */event: String, 
+        /**
+         * When (RFC 3339).
+         */at: String, 
+        /**
+         * The credentials concerned.
+         */credentialIds: [String], 
         /**
          * For `presented`: the verifier's client_id and registered name.
-         */verifier: String?, verifierName: String?, 
+         */verifier: String?, 
+        /**
+         * For `presented`: the verifier's name as the registry lists it, when known.
+         */verifierName: String?, 
         /**
          * For `presented`: the claims disclosed (claims paths as JSON arrays).
          */claims: [String], 
@@ -1879,12 +1933,24 @@ public func FfiConverterTypeHistoryItem_lower(_ value: HistoryItem) -> RustBuffe
  * An Ed25519 key held by the app's keystore: its id there and its 32-byte public key.
  */
 public struct HolderKey: Equatable, Hashable {
+    /**
+     * The keystore's own name for the key (the wallet stores it, never the key).
+     */
     public var id: String
+    /**
+     * The raw 32-byte Ed25519 public key.
+     */
     public var publicKey: Data
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(id: String, publicKey: Data) {
+    public init(
+        /**
+         * The keystore's own name for the key (the wallet stores it, never the key).
+         */id: String, 
+        /**
+         * The raw 32-byte Ed25519 public key.
+         */publicKey: Data) {
         self.id = id
         self.publicKey = publicKey
     }
@@ -1936,7 +2002,13 @@ public func FfiConverterTypeHolderKey_lower(_ value: HolderKey) -> RustBuffer {
  * What an offer offers, read before the person agrees to anything.
  */
 public struct Offer: Equatable, Hashable {
+    /**
+     * The credential issuer's URL.
+     */
     public var issuer: String
+    /**
+     * What is offered: the issuer's credential configuration ids.
+     */
     public var configurationIds: [String]
     /**
      * The person must type the PIN their RA gave them separately.
@@ -1945,7 +2017,13 @@ public struct Offer: Equatable, Hashable {
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(issuer: String, configurationIds: [String], 
+    public init(
+        /**
+         * The credential issuer's URL.
+         */issuer: String, 
+        /**
+         * What is offered: the issuer's credential configuration ids.
+         */configurationIds: [String], 
         /**
          * The person must type the PIN their RA gave them separately.
          */needsPin: Bool) {
@@ -2003,13 +2081,31 @@ public func FfiConverterTypeOffer_lower(_ value: Offer) -> RustBuffer {
  * One thing the verifier asks for, and what in the wallet could answer it.
  */
 public struct RequestedCredential: Equatable, Hashable {
+    /**
+     * The DCQL credential query's id (the key of `answer`'s choices).
+     */
     public var queryId: String
+    /**
+     * The format asked for: `ldp_vc` or `dc+sd-jwt`.
+     */
     public var format: String
+    /**
+     * The held credentials that could answer, best first (empty: none can).
+     */
     public var candidates: [Candidate]
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(queryId: String, format: String, candidates: [Candidate]) {
+    public init(
+        /**
+         * The DCQL credential query's id (the key of `answer`'s choices).
+         */queryId: String, 
+        /**
+         * The format asked for: `ldp_vc` or `dc+sd-jwt`.
+         */format: String, 
+        /**
+         * The held credentials that could answer, best first (empty: none can).
+         */candidates: [Candidate]) {
         self.queryId = queryId
         self.format = format
         self.candidates = candidates
@@ -2064,11 +2160,17 @@ public func FfiConverterTypeRequestedCredential_lower(_ value: RequestedCredenti
  * A credential's status after a refresh.
  */
 public struct StatusItem: Equatable, Hashable {
+    /**
+     * The held credential's id.
+     */
     public var credentialId: String
     /**
      * `None` when the list could not be read (offline…); `error` says why.
      */
     public var status: CredentialStatus?
+    /**
+     * Why the list could not be read, when it could not.
+     */
     public var error: String?
     /**
      * The status is new since the last refresh (the listener was told).
@@ -2077,10 +2179,16 @@ public struct StatusItem: Equatable, Hashable {
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(credentialId: String, 
+    public init(
+        /**
+         * The held credential's id.
+         */credentialId: String, 
         /**
          * `None` when the list could not be read (offline…); `error` says why.
-         */status: CredentialStatus?, error: String?, 
+         */status: CredentialStatus?, 
+        /**
+         * Why the list could not be read, when it could not.
+         */error: String?, 
         /**
          * The status is new since the last refresh (the listener was told).
          */changed: Bool) {
@@ -2145,6 +2253,9 @@ public struct WalletConfig: Equatable, Hashable {
      * A folder of the app's own; the wallet's sealed store lives there.
      */
     public var directory: String
+    /**
+     * The person's passphrase: the key sealing the store is derived from it (Argon2id).
+     */
     public var passphrase: String
     /**
      * The trust framework's signed trust list: verifiers not listed as active are
@@ -2165,7 +2276,10 @@ public struct WalletConfig: Equatable, Hashable {
     public init(
         /**
          * A folder of the app's own; the wallet's sealed store lives there.
-         */directory: String, passphrase: String, 
+         */directory: String, 
+        /**
+         * The person's passphrase: the key sealing the store is derived from it (Argon2id).
+         */passphrase: String, 
         /**
          * The trust framework's signed trust list: verifiers not listed as active are
          * refused. Without it, who asks is shown unchecked.
@@ -2238,8 +2352,17 @@ public func FfiConverterTypeWalletConfig_lower(_ value: WalletConfig) -> RustBuf
 
 public enum CredentialStatus: Equatable, Hashable {
     
+    /**
+     * Neither suspended nor revoked.
+     */
     case valid
+    /**
+     * Suspended for now (e.g. during an investigation); it may be reinstated.
+     */
     case suspended
+    /**
+     * Revoked for good (e.g. the person left).
+     */
     case revoked
     /**
      * It names no status list.
@@ -2326,6 +2449,9 @@ enum KeyStoreError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError 
 
     
     
+    /**
+     * The keystore could not (no such key, the person cancelled, hardware error).
+     */
     case Failed(detail: String
     )
 
@@ -2443,6 +2569,10 @@ enum PassportError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError 
      */
     case KeyStore(detail: String
     )
+    /**
+     * Anything else (a server that breaks the protocol, a corrupt store…); the detail
+     * says what.
+     */
     case Other(detail: String
     )
 
@@ -2962,7 +3092,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_passport_wallet_checksum_method_request_verifier_did() != 42487) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_passport_wallet_checksum_method_walletlistener_credential_status_changed() != 39760) {
+    if (uniffi_passport_wallet_checksum_method_walletlistener_credential_status_changed() != 36952) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_passport_wallet_checksum_constructor_passportwallet_open() != 46473) {

@@ -1033,7 +1033,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_passport_wallet_checksum_method_request_verifier_did() and 0xFFFF) != 42487) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_passport_wallet_checksum_method_walletlistener_credential_status_changed() and 0xFFFF) != 39760) {
+    if ((lib.uniffi_passport_wallet_checksum_method_walletlistener_credential_status_changed() and 0xFFFF) != 36952) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_passport_wallet_checksum_constructor_passportwallet_open() and 0xFFFF) != 46473) {
@@ -2767,6 +2767,9 @@ public object FfiConverterTypeRequest: FfiConverter<Request, Long> {
  */
 public interface WalletListener {
     
+    /**
+     * `credential_id`'s status list now says `status` (already stored and in the history).
+     */
     fun `credentialStatusChanged`(`credentialId`: kotlin.String, `status`: CredentialStatus)
     
     companion object
@@ -2877,7 +2880,10 @@ open class WalletListenerImpl: Disposable, AutoCloseable, WalletListener
         }
     }
 
-    override fun `credentialStatusChanged`(`credentialId`: kotlin.String, `status`: CredentialStatus)
+    
+    /**
+     * `credential_id`'s status list now says `status` (already stored and in the history).
+     */override fun `credentialStatusChanged`(`credentialId`: kotlin.String, `status`: CredentialStatus)
         = 
     callWithHandle {
     uniffiRustCall() { _status ->
@@ -2992,6 +2998,9 @@ public object FfiConverterTypeWalletListener: FfiConverter<WalletListener, Long>
  * A credential that answers a query, and exactly what would be disclosed.
  */
 data class Candidate (
+    /**
+     * The held credential's id.
+     */
     var `credentialId`: kotlin.String
     , 
     /**
@@ -3044,6 +3053,9 @@ public object FfiConverterTypeCandidate: FfiConverterRustBuffer<Candidate> {
  * A credential in the wallet.
  */
 data class Credential (
+    /**
+     * The wallet's id for it (what `answer` and `delete_credential` take).
+     */
     var `id`: kotlin.String
     , 
     /**
@@ -3056,10 +3068,19 @@ data class Credential (
      */
     var `name`: kotlin.String
     , 
+    /**
+     * The issuer's OpenID4VCI credential configuration it came from.
+     */
     var `configurationId`: kotlin.String
     , 
+    /**
+     * The credential issuer's URL.
+     */
     var `issuer`: kotlin.String
     , 
+    /**
+     * When the wallet received it (RFC 3339).
+     */
     var `receivedAt`: kotlin.String
     , 
     /**
@@ -3124,8 +3145,14 @@ data class HistoryItem (
      */
     var `event`: kotlin.String
     , 
+    /**
+     * When (RFC 3339).
+     */
     var `at`: kotlin.String
     , 
+    /**
+     * The credentials concerned.
+     */
     var `credentialIds`: List<kotlin.String>
     , 
     /**
@@ -3133,6 +3160,9 @@ data class HistoryItem (
      */
     var `verifier`: kotlin.String?
     , 
+    /**
+     * For `presented`: the verifier's name as the registry lists it, when known.
+     */
     var `verifierName`: kotlin.String?
     , 
     /**
@@ -3197,8 +3227,14 @@ public object FfiConverterTypeHistoryItem: FfiConverterRustBuffer<HistoryItem> {
  * An Ed25519 key held by the app's keystore: its id there and its 32-byte public key.
  */
 data class HolderKey (
+    /**
+     * The keystore's own name for the key (the wallet stores it, never the key).
+     */
     var `id`: kotlin.String
     , 
+    /**
+     * The raw 32-byte Ed25519 public key.
+     */
     var `publicKey`: kotlin.ByteArray
     
 ){
@@ -3238,8 +3274,14 @@ public object FfiConverterTypeHolderKey: FfiConverterRustBuffer<HolderKey> {
  * What an offer offers, read before the person agrees to anything.
  */
 data class Offer (
+    /**
+     * The credential issuer's URL.
+     */
     var `issuer`: kotlin.String
     , 
+    /**
+     * What is offered: the issuer's credential configuration ids.
+     */
     var `configurationIds`: List<kotlin.String>
     , 
     /**
@@ -3287,10 +3329,19 @@ public object FfiConverterTypeOffer: FfiConverterRustBuffer<Offer> {
  * One thing the verifier asks for, and what in the wallet could answer it.
  */
 data class RequestedCredential (
+    /**
+     * The DCQL credential query's id (the key of `answer`'s choices).
+     */
     var `queryId`: kotlin.String
     , 
+    /**
+     * The format asked for: `ldp_vc` or `dc+sd-jwt`.
+     */
     var `format`: kotlin.String
     , 
+    /**
+     * The held credentials that could answer, best first (empty: none can).
+     */
     var `candidates`: List<Candidate>
     
 ){
@@ -3333,6 +3384,9 @@ public object FfiConverterTypeRequestedCredential: FfiConverterRustBuffer<Reques
  * A credential's status after a refresh.
  */
 data class StatusItem (
+    /**
+     * The held credential's id.
+     */
     var `credentialId`: kotlin.String
     , 
     /**
@@ -3340,6 +3394,9 @@ data class StatusItem (
      */
     var `status`: CredentialStatus?
     , 
+    /**
+     * Why the list could not be read, when it could not.
+     */
     var `error`: kotlin.String?
     , 
     /**
@@ -3395,6 +3452,9 @@ data class WalletConfig (
      */
     var `directory`: kotlin.String
     , 
+    /**
+     * The person's passphrase: the key sealing the store is derived from it (Argon2id).
+     */
     var `passphrase`: kotlin.String
     , 
     /**
@@ -3461,8 +3521,17 @@ public object FfiConverterTypeWalletConfig: FfiConverterRustBuffer<WalletConfig>
 
 enum class CredentialStatus {
     
+    /**
+     * Neither suspended nor revoked.
+     */
     VALID,
+    /**
+     * Suspended for now (e.g. during an investigation); it may be reinstated.
+     */
     SUSPENDED,
+    /**
+     * Revoked for good (e.g. the person left).
+     */
     REVOKED,
     /**
      * It names no status list.
@@ -3504,6 +3573,9 @@ public object FfiConverterTypeCredentialStatus: FfiConverterRustBuffer<Credentia
  */
 sealed class KeyStoreException: kotlin.Exception() {
     
+    /**
+     * The keystore could not (no such key, the person cancelled, hardware error).
+     */
     class Failed(
         
         val `detail`: kotlin.String
@@ -3655,6 +3727,10 @@ sealed class PassportException: kotlin.Exception() {
             get() = "detail=${ `detail` }"
     }
     
+    /**
+     * Anything else (a server that breaks the protocol, a corrupt store…); the detail
+     * says what.
+     */
     class Other(
         
         val `detail`: kotlin.String
