@@ -213,13 +213,9 @@ impl Wallet {
             return Ok(None);
         };
         let untrusted = |detail: String| WalletError::UntrustedVerifier { detail };
-        let registry_did = match &self.options().registry_did {
-            Some(did) => did.clone(),
-            None => url
-                .strip_suffix("/trust-list")
-                .and_then(|base| credentials::did::did_web_for_base_url(base).ok())
-                .ok_or_else(|| untrusted(format!("no registry DID is known for {url}")))?,
-        };
+        let registry_did = self
+            .registry_did()
+            .ok_or_else(|| untrusted(format!("no registry DID is known for {url}")))?;
         let document: Value = self.http().get_json(url).await?;
         let dids = crate::dids::WebDids {
             http: self.http().clone(),
