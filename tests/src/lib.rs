@@ -213,6 +213,34 @@ impl Platform {
     }
 
     /// Revokes, suspends or reinstates a credential as the trust-framework operator.
+    /// Applies an ESR event for P0001's post at RJ1 (assignment 30493776) that happened
+    /// `minutes_ago`, and returns the issuer's reply; anything but 200 fails the test.
+    pub async fn esr_event_for_p0001(
+        &self,
+        event_id: &str,
+        event_type: &str,
+        minutes_ago: i64,
+        payload: Value,
+    ) -> Result<Value> {
+        let event = json!({
+            "event_id": event_id,
+            "event_type": event_type,
+            "occurred_at": (chrono::Utc::now() - chrono::Duration::minutes(minutes_ago))
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            "org_ods": "RJ1",
+            "person_id": "P0001",
+            "assignment_number": "30493776",
+            "payload": payload,
+        });
+        let response = self.admin_post("/esr/events", &event).await?;
+        anyhow::ensure!(
+            response.status() == 200,
+            "{event_type}: {}",
+            response.status()
+        );
+        Ok(response.json().await?)
+    }
+
     pub async fn operator_changes_status(
         &self,
         credential_id: &str,

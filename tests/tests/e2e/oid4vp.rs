@@ -735,29 +735,6 @@ async fn sd_jwt_presentations_are_refused_for_audience_holder_disclosures_and_re
     .await;
 }
 
-/// An ESR event for P0001's post at RJ1, `minutes_ago` in the past, applied by the issuer.
-async fn esr_event_for_p0001(
-    platform: &Platform,
-    id: &str,
-    kind: &str,
-    minutes_ago: i64,
-    payload: Value,
-) -> Value {
-    let event = json!({
-        "event_id": id,
-        "event_type": kind,
-        "occurred_at": (Utc::now() - chrono::Duration::minutes(minutes_ago))
-            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        "org_ods": "RJ1",
-        "person_id": "P0001",
-        "assignment_number": "30493776",
-        "payload": payload,
-    });
-    let response = platform.admin_post("/esr/events", &event).await.unwrap();
-    assert_eq!(response.status(), 200, "{kind}");
-    response.json().await.unwrap()
-}
-
 #[tokio::test]
 async fn sd_jwt_vcs_suspended_or_revoked_by_esr_events_are_refused_through_token_status_lists() {
     let platform = Platform::start().await.unwrap();
@@ -793,14 +770,12 @@ async fn sd_jwt_vcs_suspended_or_revoked_by_esr_events_are_refused_through_token
 
     // Suspended by ESR: the issuer flips the Token Status List entry at the registry, whose
     // change feed makes the verifier fetch the list again.
-    let reply = esr_event_for_p0001(
-        &platform,
+    let reply = platform.esr_event_for_p0001(
         "EVT-TSL-1",
         "SUSPENSION",
         3,
         json!({"reason_category": "investigation", "from": Utc::now().date_naive().to_string()}),
-    )
-    .await;
+    ).await.unwrap();
     assert!(
         !reply["effects"].to_string().contains("no_status_entry"),
         "{reply:#}"
@@ -818,28 +793,27 @@ async fn sd_jwt_vcs_suspended_or_revoked_by_esr_events_are_refused_through_token
     .await;
 
     // The suspension lifted: presented again, accepted again.
-    esr_event_for_p0001(
-        &platform,
-        "EVT-TSL-2",
-        "SUSPENSION_LIFTED",
-        2,
-        json!({"to": Utc::now().date_naive().to_string()}),
-    )
-    .await;
+    platform
+        .esr_event_for_p0001(
+            "EVT-TSL-2",
+            "SUSPENSION_LIFTED",
+            2,
+            json!({"to": Utc::now().date_naive().to_string()}),
+        )
+        .await
+        .unwrap();
     tokio::time::sleep(Duration::from_millis(300)).await;
     let request = scan(&platform, &start(&platform, "right-to-work").await).await;
     let (code, body) = answer(&platform, &request, &presents(&request)).await;
     assert_eq!(code, 200, "reinstated: {body}");
 
     // A leaver: revoked, for good.
-    let reply = esr_event_for_p0001(
-        &platform,
+    let reply = platform.esr_event_for_p0001(
         "EVT-TSL-3",
         "LEAVER",
         1,
         json!({"leaving_date": Utc::now().date_naive().to_string(), "reason": "resignation", "staying_in_nhs": false}),
-    )
-    .await;
+    ).await.unwrap();
     assert!(
         !reply["credentials"]["revoked"]
             .as_array()

@@ -378,22 +378,6 @@ async fn the_wallet_refuses_a_verifier_the_trust_registry_does_not_list_as_activ
     );
 }
 
-/// An ESR event for P0001's post at RJ1, applied by the issuer `minutes_ago`.
-async fn p0001_event(platform: &Platform, id: &str, kind: &str, minutes_ago: i64, payload: Value) {
-    let event = json!({
-        "event_id": id,
-        "event_type": kind,
-        "occurred_at": (chrono::Utc::now() - chrono::Duration::minutes(minutes_ago))
-            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        "org_ods": "RJ1",
-        "person_id": "P0001",
-        "assignment_number": "30493776",
-        "payload": payload,
-    });
-    let response = platform.admin_post("/esr/events", &event).await.unwrap();
-    assert_eq!(response.status(), 200, "{kind}");
-}
-
 /// Every held credential's status after a refresh, and how many reported a change.
 async fn refreshed(wallet: &Wallet) -> (Vec<CredentialStatus>, usize) {
     let reports = wallet.refresh_statuses().await.unwrap();
@@ -425,26 +409,27 @@ async fn the_wallet_learns_when_its_credentials_are_suspended_reinstated_and_rev
     );
     assert_eq!(changed, 0, "valid at the first reading is nothing to tell");
 
-    p0001_event(&platform, "EVT-W-1", "SUSPENSION", 3, json!({"reason_category": "investigation", "from": chrono::Utc::now().date_naive().to_string()})).await;
+    platform.esr_event_for_p0001( "EVT-W-1", "SUSPENSION", 3, json!({"reason_category": "investigation", "from": chrono::Utc::now().date_naive().to_string()})).await.unwrap();
     let (statuses, changed) = refreshed(&wallet).await;
     assert_eq!(statuses, vec![CredentialStatus::Suspended; held]);
     assert_eq!(changed, held);
     let (_, changed) = refreshed(&wallet).await;
     assert_eq!(changed, 0, "told once, not at every refresh");
 
-    p0001_event(
-        &platform,
-        "EVT-W-2",
-        "SUSPENSION_LIFTED",
-        2,
-        json!({"to": chrono::Utc::now().date_naive().to_string()}),
-    )
-    .await;
+    platform
+        .esr_event_for_p0001(
+            "EVT-W-2",
+            "SUSPENSION_LIFTED",
+            2,
+            json!({"to": chrono::Utc::now().date_naive().to_string()}),
+        )
+        .await
+        .unwrap();
     let (statuses, changed) = refreshed(&wallet).await;
     assert_eq!(statuses, vec![CredentialStatus::Valid; held]);
     assert_eq!(changed, held);
 
-    p0001_event(&platform, "EVT-W-3", "LEAVER", 1, json!({"leaving_date": chrono::Utc::now().date_naive().to_string(), "reason": "resignation", "staying_in_nhs": false})).await;
+    platform.esr_event_for_p0001( "EVT-W-3", "LEAVER", 1, json!({"leaving_date": chrono::Utc::now().date_naive().to_string(), "reason": "resignation", "staying_in_nhs": false})).await.unwrap();
     let (statuses, changed) = refreshed(&wallet).await;
     assert_eq!(statuses, vec![CredentialStatus::Revoked; held]);
     assert_eq!(changed, held);
