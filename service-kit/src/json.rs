@@ -45,12 +45,30 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
                     ApiError::malformed("the body could not be read")
                 }
             })?;
-        // serde_json refuses nesting deeper than 128 levels with an error, never a stack overflow.
-        let value: T = serde_json::from_slice(&bytes).map_err(|e| {
-            ApiError::malformed(format!("the body is not valid JSON for this endpoint: {e}"))
-        })?;
-        Ok(JsonBody(value))
+        Ok(JsonBody(parse_body(&bytes)?))
     }
+}
+
+/// Parses a body, naming the field that is wrong when one is. serde_json refuses nesting
+/// deeper than 128 levels with an error, never a stack overflow.
+fn parse_body<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let malformed = |problem: String| {
+        ApiError::malformed(format!(
+            "the body is not valid JSON for this endpoint: {problem}"
+        ))
+    };
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
+        let path = e.path().to_string();
+        let problem = e.into_inner();
+        if path == "." {
+            malformed(problem.to_string())
+        } else {
+            malformed(format!("{path}: {problem}"))
+        }
+    })?;
+    deserializer.end().map_err(|e| malformed(e.to_string()))?;
+    Ok(value)
 }
 
 /// An optional JSON body: no body at all (no content type, no length) is `None`.
@@ -76,5 +94,44 @@ impl<T: DeserializeOwned, S: Send + Sync> OptionalFromRequest<S> for JsonBody<T>
 impl<T: serde::Serialize> IntoResponse for JsonBody<T> {
     fn into_response(self) -> Response {
         axum::Json(self.0).into_response()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde::Deserialize;
+
+    use super::parse_body;
+
+    #[derive(Debug, Deserialize, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    struct Offer {
+        types: Option<Vec<String>>,
+        expires_in_seconds: Option<u64>,
+    }
+
+    fn detail_of(body: &str) -> String {
+        parse_body::<Offer>(body.as_bytes()).unwrap_err().detail
+    }
+
+    #[test]
+    fn a_wrong_field_is_named_in_the_problem() {
+        assert!(detail_of(r#"{"expires_in_seconds": -5}"#)
+            .contains("expires_in_seconds: invalid value"));
+        assert!(detail_of(r#"{"types": ["a", 7]}"#).contains("types[1]: invalid type"));
+        assert!(detail_of(r#"{"colour": "red"}"#).contains("unknown field `colour`"));
+    }
+
+    #[test]
+    fn bodies_that_are_not_one_json_value_are_refused() {
+        assert!(detail_of(r#"{"types": null} {}"#).contains("trailing characters"));
+        assert!(detail_of("{").contains("EOF"));
+    }
+
+    #[test]
+    fn a_good_body_parses() {
+        let offer: Offer =
+            parse_body(br#"{"types": ["RoleCredential"], "expires_in_seconds": 60}"#).unwrap();
+        assert_eq!(offer.expires_in_seconds, Some(60));
     }
 }
