@@ -89,6 +89,9 @@ impl Oid4vci {
 pub struct OfferRequest {
     pub formats: Option<Vec<String>>,
     pub types: Option<Vec<String>>,
+    /// How long the QR code and PIN last, up to the issuer's `offer_ttl_seconds` (the
+    /// default): an officer handing it over in person can make it last minutes.
+    pub expires_in_seconds: Option<u64>,
 }
 
 /// The RA's answer: everything to hand the person, once. The PIN is not kept and cannot
@@ -127,6 +130,22 @@ impl Issuer {
     pub fn with_oid4vci_settings(mut self, settings: Oid4vciSettings) -> Self {
         self.oid4vci.settings = settings;
         self
+    }
+
+    fn offer_lifetime(&self, asked_seconds: Option<u64>) -> Result<Duration> {
+        let longest = self.oid4vci.settings.offer_ttl;
+        let Some(asked) = asked_seconds else {
+            return Ok(longest);
+        };
+        match i64::try_from(asked) {
+            Ok(seconds) if seconds >= 1 && seconds <= longest.num_seconds() => {
+                Ok(Duration::seconds(seconds))
+            }
+            _ => Err(IssuerError::BadRequest(format!(
+                "expires_in_seconds must be from 1 to {} (this issuer's offer lifetime)",
+                longest.num_seconds()
+            ))),
+        }
     }
 
     /// The formats this issuer offers.
@@ -234,13 +253,14 @@ impl Issuer {
                     .map(|format| configuration_id(*kind, *format))
             })
             .collect();
+        let ttl = self.offer_lifetime(request.expires_in_seconds)?;
         let now = self.clock.now();
         let created = new_offer(
             OfferTerms {
                 person_id,
                 configuration_ids,
                 now,
-                ttl: self.oid4vci.settings.offer_ttl,
+                ttl,
                 max_pin_attempts: self.oid4vci.settings.max_pin_attempts,
             },
             &OfferSecrets::random(&mut rand::rngs::OsRng),

@@ -1,6 +1,7 @@
 """The journey on a phone, from Python: the wallet (the installed wheel) with its holder
 keys in a keystore written here in Python, against the real services."""
 
+import asyncio
 import datetime
 import json
 import threading
@@ -141,6 +142,12 @@ async def test_errors_arrive_as_typed_exceptions(platform, tmp_path):
     await wallet.accept_offer(offer["offer_uri"], offer["tx_code"])
     with pytest.raises(pw.PassportError.OfferUnavailable):
         await wallet.accept_offer(offer["offer_uri"], offer["tx_code"])
+
+    brief = platform.offer("P0002", {"formats": ["ldp_vc"], "expires_in_seconds": 1})
+    await asyncio.sleep(1.5)
+    with pytest.raises(pw.PassportError.OfferUnavailable):
+        await wallet.accept_offer(brief["offer_uri"], brief["tx_code"])
+    assert len(wallet.credentials()) == len(offer["credential_configuration_ids"])
 
     del wallet
     with pytest.raises(pw.PassportError.WrongPassphrase):

@@ -607,6 +607,53 @@ async fn expired_offers_and_expired_access_tokens_are_refused() {
 }
 
 #[tokio::test]
+async fn an_officer_can_make_an_offer_last_less_than_the_issuer_allows_and_no_longer() {
+    let platform = Platform::start().await.unwrap();
+    for refused in [json!(0), json!(901), json!(-5), json!("60")] {
+        let response = platform
+            .admin_post(
+                "/admin/people/P0001/offers",
+                &json!({"formats": ["ldp_vc"], "expires_in_seconds": refused}),
+            )
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 400, "expires_in_seconds {refused}");
+        let problem: Value = response.json().await.unwrap();
+        assert!(
+            problem["detail"]
+                .as_str()
+                .unwrap()
+                .contains("expires_in_seconds"),
+            "{problem}"
+        );
+    }
+
+    let minute = create_offer(&platform, "P0001", json!({"expires_in_seconds": 60})).await;
+    let expires_at = chrono::DateTime::parse_from_rfc3339(minute["expires_at"].as_str().unwrap())
+        .unwrap()
+        .with_timezone(&chrono::Utc);
+    let left = expires_at - chrono::Utc::now();
+    assert!(
+        left <= chrono::Duration::seconds(60) && left > chrono::Duration::seconds(50),
+        "{left}"
+    );
+
+    let brief = create_offer(&platform, "P0001", json!({"expires_in_seconds": 1})).await;
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    let (status, body) = redeem(&platform, &brief, brief["tx_code"].as_str().unwrap()).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
+    assert!(body["error_description"]
+        .as_str()
+        .unwrap()
+        .contains("expired"));
+    let (status, _) = redeem(&platform, &minute, minute["tx_code"].as_str().unwrap()).await;
+    assert_eq!(status, 200, "the minute-long offer is still good");
+}
+
+#[tokio::test]
 async fn the_credential_endpoint_refuses_bad_tokens_requests_proofs_and_nonces() {
     let platform = Platform::start().await.unwrap();
     let issuer = platform.issuer_url.clone();

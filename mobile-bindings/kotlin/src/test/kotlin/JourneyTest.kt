@@ -222,6 +222,13 @@ class JourneyTest {
         assertTrue(wallet.credentials().isEmpty())
         wallet.acceptOffer(link, pin)
         assertFailsWith<PassportException.OfferUnavailable> { wallet.acceptOffer(link, pin) }
+        val held = wallet.credentials().size
+        val brief = offer("P0002", JSONObject(mapOf("formats" to listOf("ldp_vc"), "expires_in_seconds" to 1)))
+        Thread.sleep(1500)
+        assertFailsWith<PassportException.OfferUnavailable> {
+            wallet.acceptOffer(brief.getString("offer_uri"), brief.getString("tx_code"))
+        }
+        assertEquals(held, wallet.credentials().size)
         wallet.close()
         assertFailsWith<PassportException.WrongPassphrase> { wallet("errors", KotlinKeyStore(), "not the passphrase") }
     }
