@@ -31,7 +31,9 @@ use crate::error::{Error, Result};
 use crate::status_list::{status_in, StatusEntry, StatusProblem, StatusPurpose};
 use crate::trust_list::{credential_types, issued_at, TrustDecision, TrustList};
 use crate::verdict::{CheckName, Outcome, PresentationVerdict, Verdict};
-use crate::vocabulary::{kind_of_schema_url, pinned_contexts, schema_document, VC_V2_CONTEXT_URL};
+#[cfg(feature = "json-schema")]
+use crate::vocabulary::{kind_of_schema_url, schema_document};
+use crate::vocabulary::{pinned_contexts, VC_V2_CONTEXT_URL};
 
 /// Signs with ssi's `eddsa-rdfc-2022`. A macro rather than a generic function: ssi's signing
 /// bounds are long and differ per claims type, and there are only two claims types.
@@ -1025,6 +1027,12 @@ pub fn status_lists_named(document: &Value) -> Vec<String> {
     urls
 }
 
+/// Without the `json-schema` feature (the phone's library) nothing is recorded: the schema
+/// is neither checked nor claimed, and TypeRules still checks the subject field by field.
+#[cfg(not(feature = "json-schema"))]
+fn check_schemas(_credential: &Value, _verdict: &mut Verdict) {}
+
+#[cfg(feature = "json-schema")]
 fn check_schemas(credential: &Value, verdict: &mut Verdict) {
     let schemas: Vec<&Value> = match credential.get("credentialSchema") {
         None => {
@@ -1051,6 +1059,7 @@ fn check_schemas(credential: &Value, verdict: &mut Verdict) {
 }
 
 /// Validates a credential against one of our embedded JSON Schemas.
+#[cfg(feature = "json-schema")]
 pub fn validate_against_schema(credential: &Value, kind: CredentialKind) -> Outcome {
     let validator = match schema_validator(kind) {
         Ok(validator) => validator,
@@ -1069,6 +1078,7 @@ pub fn validate_against_schema(credential: &Value, kind: CredentialKind) -> Outc
 }
 
 /// Each embedded schema compiled once per process: compiling costs more than validating.
+#[cfg(feature = "json-schema")]
 fn schema_validator(
     kind: CredentialKind,
 ) -> std::result::Result<&'static jsonschema::Validator, &'static String> {
