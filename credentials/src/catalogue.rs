@@ -240,6 +240,23 @@ pub struct EmploymentCheck {
     pub outcome: Option<String>,
 }
 
+/// The Core Skills Training Framework's subjects (Skills for Health), as ESR names them;
+/// "Violence and aggression" is Wales's.
+pub const CSTF_SUBJECTS: [&str; 12] = [
+    "Equality, diversity and human rights",
+    "Health, safety and welfare",
+    "NHS conflict resolution",
+    "Fire safety",
+    "Infection prevention and control",
+    "Moving and handling",
+    "Safeguarding adults",
+    "Preventing radicalisation",
+    "Safeguarding children",
+    "Resuscitation",
+    "Information governance and data security",
+    "Violence and aggression",
+];
+
 /// Statutory and mandatory training against the Core Skills Training Framework.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]

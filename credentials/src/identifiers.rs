@@ -101,7 +101,7 @@ impl CareIdentityUuid {
 }
 
 /// The professional regulators whose registers staff appear on.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum Regulator {
     #[serde(rename = "GMC")]
     Gmc,

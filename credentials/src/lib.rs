@@ -1,5 +1,5 @@
 //! The NHS Staff Passport credential core: the seven NHS credential types, their JSON-LD
-//! context and JSON Schemas, Data Integrity securing (`eddsa-rdfc-2022` through `ssi`, and
+//! context and JSON Schemas, the RBAC catalogue (`rbac`), Data Integrity securing (`eddsa-rdfc-2022` through `ssi`, and
 //! `eddsa-jcs-2022`), SD-JWT VC (`sd_jwt`, ADR 0005), verification verdicts, and DIDs.
 //!
 //! Architecture invariant: this crate does no I/O. DID documents reach it through the
@@ -14,6 +14,7 @@ pub mod clock;
 pub mod did;
 pub mod error;
 pub mod identifiers;
+pub mod rbac;
 pub mod sd_jwt;
 pub mod securing;
 pub mod status_list;

@@ -6,7 +6,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use credentials::identifiers::{ActivityCode, JobRoleCode, OdsCode};
+use crate::identifiers::{ActivityCode, JobRoleCode, OdsCode};
 use serde::{Deserialize, Serialize};
 
 /// Why an RBAC catalogue could not be loaded.

@@ -21,7 +21,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::rbac::RbacCatalogue;
+use credentials::rbac::RbacCatalogue;
 
 /// `granted_via` value of a role profile granted locally by an RA rather than through PBAC.
 pub const LOCAL_GRANT: &str = "local-grant";

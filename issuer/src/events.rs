@@ -12,8 +12,8 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 use crate::esr::{AssignmentStatus, EsrPerson, EsrRoleAssignment, PersonStatus};
-use crate::rbac::RbacCatalogue;
 use crate::store::{CredentialState, LedgerEntry};
+use credentials::rbac::RbacCatalogue;
 
 /// Keys a test harness or a replay file may carry beside the event; they are not part of
 /// it and do not count towards its identity.

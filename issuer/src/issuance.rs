@@ -15,7 +15,7 @@ use credentials::{CredentialSubject, IssuerIdentity, UnsignedCredential};
 
 use crate::error::{IssuerError, Result};
 use crate::esr::{EsrCheck, EsrPerson};
-use crate::rbac::RbacCatalogue;
+use credentials::rbac::RbacCatalogue;
 
 /// Activities that carry a prescribing right (BR-10); B0278 alone does not.
 const PRESCRIBING_ACTIVITIES: [&str; 3] = ["B0420", "B0440", "B0058"];

@@ -17,7 +17,6 @@ pub mod lifecycle;
 pub mod offers;
 pub mod oid4vci;
 pub mod qr;
-pub mod rbac;
 pub mod service;
 pub mod settings;
 pub mod status;
@@ -49,7 +48,7 @@ pub fn build(settings: &IssuerSettings) -> Result<(Arc<Issuer>, Router)> {
             settings.rbac_catalogue.display()
         ))
     })?;
-    let catalogue = rbac::RbacCatalogue::from_json_str(&catalogue_text)
+    let catalogue = credentials::rbac::RbacCatalogue::from_json_str(&catalogue_text)
         .map_err(|e| IssuerError::Settings(e.to_string()))?;
     std::fs::create_dir_all(&settings.data_dir).map_err(|e| IssuerError::Store(e.to_string()))?;
     let store = store::SledStore::open(&settings.data_dir)?;

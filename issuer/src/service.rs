@@ -22,9 +22,9 @@ use crate::esr::{
     parse_extract_with, EsrPerson, FieldProblem, ImportPolicy, RecordRejection, RecordWarning,
 };
 use crate::issuance::{assignment_of, credentials_for, IssuanceContext};
-use crate::rbac::RbacCatalogue;
 use crate::status::StatusAllocator;
 use crate::store::{Commit, CredentialState, IssuanceRecord, IssuerStore, LedgerEntry};
+use credentials::rbac::RbacCatalogue;
 
 pub struct Issuer {
     pub(crate) store: Arc<dyn IssuerStore>,

@@ -13,10 +13,12 @@
 //! Architecture invariant: the verifier trusts nothing it did not check; a check it could
 //! not make is reported as such, never as passed.
 
+pub mod access;
 pub mod api;
 pub mod dcql;
 pub mod feed;
 pub mod oid4vp;
+pub mod policy;
 pub mod presentations;
 pub mod qr;
 pub mod request_store;
