@@ -236,6 +236,21 @@ impl RbacCatalogue {
         self.trusts.values()
     }
 
+    /// The access control positions one trust defines, by id.
+    pub fn access_control_positions_of<'a>(
+        &'a self,
+        ods: &'a OdsCode,
+    ) -> impl Iterator<Item = &'a AccessControlPosition> + 'a {
+        self.access_control_positions
+            .values()
+            .filter(move |acp| acp.org_ods == *ods)
+    }
+
+    /// The ESR staff groups, in name order.
+    pub fn staff_groups(&self) -> impl Iterator<Item = &str> {
+        self.staff_groups.iter().map(String::as_str)
+    }
+
     /// The access control position with this id, if any trust defines it.
     pub fn access_control_position(&self, acp_id: &str) -> Option<&AccessControlPosition> {
         self.access_control_positions.get(acp_id)

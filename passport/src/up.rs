@@ -81,7 +81,7 @@ pub async fn run(args: UpArgs) -> Result<()> {
         listen: issuer_address,
         public_base_url: format!("http://{issuer_address}"),
         data_dir: args.data.join("issuer"),
-        rbac_catalogue: catalogue,
+        rbac_catalogue: catalogue.clone(),
         api_token: Some(token.clone()),
         registry_url: Some(format!("http://{registry_address}")),
         ..IssuerSettings::default()
@@ -153,17 +153,26 @@ pub async fn run(args: UpArgs) -> Result<()> {
         // OpenID4VP: the verifier's key and requests; the dev token is the officer's too.
         data_dir: Some(args.data.join("verifier")),
         officer_token: Some(token.clone()),
+        // Onboarding at a receiving trust: the sample policy (RTH) on first start, then the
+        // operator's copy; the dev token is the HR users' too.
+        policy_file: Some(onboarding_policy(&args.data)?),
+        rbac_catalogue: Some(catalogue.clone()),
+        hr_token: Some(token.clone()),
         ..VerifierSettings::default()
     };
     let verifier = verifier::build(&verifier_settings).map_err(anyhow::Error::msg)?;
     // Wallets present only to verifiers in the trust list (BR-30: NHS verifiers), so the
-    // operator registers the local onboarding desk, for the local organisation (RJ1), under
+    // operator registers the onboarding desk of the receiving trust its policy names, under
     // the verifier's own did:web (the one its OpenID4VP client_id names).
     let verifier_did = credentials::did::did_web_for_base_url(&verifier_settings.public_base_url)?;
+    let receiving = verifier
+        .onboarding()
+        .map(|o| o.policy().organisation.to_string())
+        .unwrap_or_else(|| ods.clone());
     let verifier_registration = serde_json::json!({
         "did": verifier_did,
-        "odsCode": ods,
-        "name": format!("{} onboarding", organisation_name(&issuer_settings.rbac_catalogue, &ods)),
+        "odsCode": receiving,
+        "name": format!("{} onboarding", organisation_name(&issuer_settings.rbac_catalogue, &receiving)),
         "reason": "passport up: the local onboarding verifier",
     });
     crate::registry_cmd::ensure_verifier_registered(
@@ -185,6 +194,13 @@ pub async fn run(args: UpArgs) -> Result<()> {
         "  API token {token}   (also in {})",
         args.data.join("dev-token").display()
     );
+    if let Some(onboarding) = verifier.onboarding() {
+        println!(
+            "  onboarding at {} (receiving trust), policy {}",
+            onboarding.policy().organisation,
+            args.data.join("onboarding-policy.toml").display()
+        );
+    }
     println!("Try: passport issue --person P0001 --out out && passport verify out/employment.json");
     println!("Stop with Ctrl-C.");
 
@@ -196,6 +212,17 @@ pub async fn run(args: UpArgs) -> Result<()> {
     b??;
     c??;
     Ok(())
+}
+
+/// The receiving trust's onboarding policy: `<data>/onboarding-policy.toml`, written from
+/// the sample (verifier/policies/RTH.toml) on first start and the operator's to edit after.
+fn onboarding_policy(data: &Path) -> Result<PathBuf> {
+    let path = data.join("onboarding-policy.toml");
+    if !path.exists() {
+        std::fs::write(&path, include_str!("../../verifier/policies/RTH.toml"))
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    Ok(path)
 }
 
 /// The organisation's name from the RBAC catalogue's `trusts`, for the trust list.

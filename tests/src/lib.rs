@@ -27,6 +27,8 @@ pub const TOKEN: &str = "test-token-0123456789abcdef";
 pub const OPERATOR_TOKEN: &str = "operator-token-0123456789abcdef";
 /// The verifier's onboarding officers' token (OpenID4VP presentation requests).
 pub const OFFICER_TOKEN: &str = "officer-token-0123456789abcdef";
+/// The bearer token of the verifier's HR users (onboarding decisions).
+pub const HR_TOKEN: &str = "hr-users-token-0123456789abcdef";
 
 /// A DID as one path segment of a registry URL (`/issuers/{did}`): did:web DIDs carry `%`.
 pub fn did_path_segment(did: &str) -> String {
@@ -173,6 +175,12 @@ impl Platform {
             trust_list_url: Some(format!("http://{registry_address}/trust-list")),
             data_dir: Some(data.path().join("verifier")),
             officer_token: Some(OFFICER_TOKEN.into()),
+            // Onboarding at the sample receiving trust (RTH).
+            policy_file: Some(
+                PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../verifier/policies/RTH.toml"),
+            ),
+            rbac_catalogue: Some(shared_dir().join("sample-data/rbac-roles.json")),
+            hr_token: Some(HR_TOKEN.into()),
             ..VerifierSettings::default()
         };
         adjust_verifier(&mut verifier_settings);

@@ -36,6 +36,7 @@ pub fn router(verifier: Arc<Verifier>) -> Router {
         .route("/presentation-requests/{id}", get(read_request))
         .route("/presentation-requests/{id}/qr.png", get(request_qr_png))
         .route("/presentation-requests/{id}/qr.svg", get(request_qr_svg))
+        .merge(crate::api_onboarding::routes())
         .layer(DefaultBodyLimit::max(MAX_DOCUMENT_BODY))
         .fallback(not_found_fallback)
         .with_state(verifier)
@@ -139,7 +140,7 @@ async fn new_challenge(State(verifier): State<Arc<Verifier>>) -> (StatusCode, Js
 // ---------------------------------------------------------------------------------------
 // OpenID4VP
 
-fn oid4vp(verifier: &Verifier) -> Result<&Oid4vp, ApiError> {
+pub(crate) fn oid4vp(verifier: &Verifier) -> Result<&Oid4vp, ApiError> {
     verifier.oid4vp().ok_or_else(|| {
         ApiError::not_found("OpenID4VP is not enabled on this verifier (it has no data_dir)")
     })
@@ -157,7 +158,7 @@ impl From<RequestError> for ApiError {
 
 /// An onboarding officer: the request carries the officer bearer token. 401 without it or
 /// with another; 403 when no officer token is configured (nobody may use these endpoints).
-struct Officer;
+pub(crate) struct Officer;
 
 impl FromRequestParts<Arc<Verifier>> for Officer {
     type Rejection = ApiError;
@@ -173,25 +174,32 @@ impl FromRequestParts<Arc<Verifier>> for Officer {
                 "officer endpoints are disabled: no officer_token is configured",
             ));
         };
-        let presented = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split_once(' '))
-            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-            .map(|(_, token)| token.trim());
-        match presented {
-            None => Err(ApiError::new(
-                ProblemKind::Unauthorized,
-                "send an Authorization: Bearer token",
-            )),
-            Some(presented) if token.matches(presented) => Ok(Officer),
-            Some(_) => Err(ApiError::new(
+        if token.matches(bearer_token(parts)?) {
+            Ok(Officer)
+        } else {
+            Err(ApiError::new(
                 ProblemKind::Unauthorized,
                 "the bearer token is not valid",
-            )),
+            ))
         }
     }
+}
+
+/// The request's bearer token; 401 without one.
+pub(crate) fn bearer_token(parts: &Parts) -> Result<&str, ApiError> {
+    parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim())
+        .ok_or_else(|| {
+            ApiError::new(
+                ProblemKind::Unauthorized,
+                "send an Authorization: Bearer token",
+            )
+        })
 }
 
 async fn did_document(State(verifier): State<Arc<Verifier>>) -> Result<Response, ApiError> {

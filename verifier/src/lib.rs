@@ -15,9 +15,11 @@
 
 pub mod access;
 pub mod api;
+pub mod api_onboarding;
 pub mod dcql;
 pub mod feed;
 pub mod oid4vp;
+pub mod onboarding;
 pub mod policy;
 pub mod presentations;
 pub mod qr;
@@ -70,7 +72,26 @@ pub fn build(settings: &VerifierSettings) -> Result<Arc<Verifier>, String> {
         )?);
     }
     if let Some(dir) = &settings.data_dir {
-        verifier = verifier.with_oid4vp(presentations::Oid4vp::open(settings, dir)?);
+        let oid = presentations::Oid4vp::open(settings, dir)?;
+        if let Some(policy) = &settings.policy_file {
+            let catalogue_path = settings
+                .rbac_catalogue
+                .as_ref()
+                .ok_or("policy_file needs rbac_catalogue (the RBAC catalogue)")?;
+            let text = std::fs::read_to_string(catalogue_path)
+                .map_err(|e| format!("{}: {e}", catalogue_path.display()))?;
+            let catalogue = credentials::rbac::RbacCatalogue::from_json_str(&text)
+                .map_err(|e| format!("{}: {e}", catalogue_path.display()))?;
+            verifier = verifier.with_onboarding(onboarding::Onboarding::open(
+                policy,
+                catalogue,
+                &oid,
+                settings.hr_token.as_deref(),
+            )?);
+        }
+        verifier = verifier.with_oid4vp(oid);
+    } else if settings.policy_file.is_some() {
+        return Err("policy_file needs data_dir (onboarding records are kept there)".into());
     }
     let verifier = Arc::new(verifier);
     if !settings.status_change_feeds.is_empty() {

@@ -55,49 +55,100 @@ pub struct Template {
     pub dcql_query: DcqlQuery,
 }
 
-/// One need of a template: a credential type and the claims wanted from it, asked for in
+/// One need of a request: a credential type and the claims wanted from it, asked for in
 /// both formats, either of which satisfies it.
-struct Need {
-    id: &'static str,
-    kind: CredentialKind,
-    claims: &'static [&'static str],
-    required: bool,
+pub(crate) struct Need {
+    pub id: &'static str,
+    pub kind: CredentialKind,
+    pub claims: &'static [&'static str],
+    /// Claims wanted when the credential has them: a credential without them still answers
+    /// (DCQL `claim_sets`, the fullest option first).
+    pub optional_claims: &'static [&'static str],
+    pub required: bool,
 }
 
-fn template_from_needs(name: &str, description: &str, needs: &[Need]) -> Template {
+/// The DCQL query for a list of needs.
+pub(crate) fn query_for_needs(needs: &[Need]) -> DcqlQuery {
     let mut credentials = Vec::new();
     let mut sets = Vec::new();
     for need in needs {
         let ldp_id = format!("{}_ldp", need.id);
         let sd_id = format!("{}_sd_jwt", need.id);
-        credentials.push(json!({
-            "id": ldp_id,
-            "format": FORMAT_LDP_VC,
-            "meta": {"type_values": [[type_iri(need.kind)]]},
-            "claims": need.claims.iter().map(|c| json!({"path": ["credentialSubject", c]})).collect::<Vec<_>>(),
-        }));
-        credentials.push(json!({
-            "id": sd_id,
-            "format": FORMAT_SD_JWT_VC,
-            "meta": {"vct_values": [vct(need.kind)]},
-            "claims": need.claims.iter().map(|c| json!({"path": [c]})).collect::<Vec<_>>(),
-        }));
+        let names: Vec<&str> = need
+            .claims
+            .iter()
+            .chain(need.optional_claims)
+            .copied()
+            .collect();
+        // Every subset of the optional claims, largest first, each with all the required.
+        let optional = need.optional_claims.len();
+        let mut subsets: Vec<u32> = (0..1u32 << optional).collect();
+        subsets.sort_by_key(|mask| std::cmp::Reverse(mask.count_ones()));
+        let claim_sets: Vec<Vec<&str>> = subsets
+            .iter()
+            .map(|mask| {
+                need.claims
+                    .iter()
+                    .copied()
+                    .chain(
+                        need.optional_claims
+                            .iter()
+                            .enumerate()
+                            .filter(|(i, _)| mask & (1 << i) != 0)
+                            .map(|(_, c)| *c),
+                    )
+                    .collect()
+            })
+            .collect();
+        for (id, format, meta, prefix) in [
+            (
+                &ldp_id,
+                FORMAT_LDP_VC,
+                json!({"type_values": [[type_iri(need.kind)]]}),
+                Some("credentialSubject"),
+            ),
+            (
+                &sd_id,
+                FORMAT_SD_JWT_VC,
+                json!({"vct_values": [vct(need.kind)]}),
+                None,
+            ),
+        ] {
+            let claims: Vec<Value> = names
+                .iter()
+                .map(|c| {
+                    let path: Vec<&str> = prefix.into_iter().chain([*c]).collect();
+                    if optional == 0 {
+                        json!({"path": path})
+                    } else {
+                        json!({"id": c, "path": path})
+                    }
+                })
+                .collect();
+            let mut query = json!({"id": id, "format": format, "meta": meta, "claims": claims});
+            if optional > 0 {
+                query["claim_sets"] = json!(claim_sets);
+            }
+            credentials.push(query);
+        }
         let mut set = json!({"options": [[ldp_id], [sd_id]]});
         if !need.required {
             set["required"] = false.into();
         }
         sets.push(set);
     }
-    let dcql_query =
-        serde_json::from_value(json!({"credentials": credentials, "credential_sets": sets}))
-            .unwrap_or_else(|_| DcqlQuery {
-                credentials: Vec::new(),
-                credential_sets: None,
-            });
+    serde_json::from_value(json!({"credentials": credentials, "credential_sets": sets}))
+        .unwrap_or_else(|_| DcqlQuery {
+            credentials: Vec::new(),
+            credential_sets: None,
+        })
+}
+
+fn template_from_needs(name: &str, description: &str, needs: &[Need]) -> Template {
     Template {
         name: name.to_owned(),
         description: description.to_owned(),
-        dcql_query,
+        dcql_query: query_for_needs(needs),
     }
 }
 
@@ -110,6 +161,7 @@ const IDENTITY: Need = Need {
         "familyName",
         "identityProofing",
     ],
+    optional_claims: &[],
     required: true,
 };
 
@@ -126,18 +178,21 @@ pub fn default_templates() -> Vec<Template> {
                     id: "employment",
                     kind: CredentialKind::Employment,
                     claims: &["employer", "positionTitle", "staffGroup", "startDate"],
+                    optional_claims: &[],
                     required: true,
                 },
                 Need {
                     id: "checks",
                     kind: CredentialKind::EmploymentChecks,
                     claims: &["checkedBy", "checks"],
+                    optional_claims: &[],
                     required: true,
                 },
                 Need {
                     id: "registration",
                     kind: CredentialKind::ProfessionalRegistration,
                     claims: &["regulator", "registrationNumber", "registrationStatus", "renewalDue"],
+                    optional_claims: &[],
                     required: false,
                 },
             ],
@@ -154,6 +209,7 @@ pub fn default_templates() -> Vec<Template> {
                 id: "registration",
                 kind: CredentialKind::ProfessionalRegistration,
                 claims: &["regulator", "registrationNumber", "registrationStatus", "renewalDue"],
+                optional_claims: &[],
                 required: true,
             }],
         ),
@@ -164,6 +220,7 @@ pub fn default_templates() -> Vec<Template> {
                 id: "role",
                 kind: CredentialKind::Role,
                 claims: &["organisation", "jobRole"],
+                optional_claims: &[],
                 required: true,
             }],
         ),

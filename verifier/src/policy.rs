@@ -165,7 +165,7 @@ pub struct Post {
 }
 
 /// What one post must bring: every matching rule at once, the strictest window winning.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Checklist {
     /// The names of the rules that apply.
     pub rules: Vec<String>,

@@ -21,6 +21,7 @@ use ed25519_dalek::SigningKey;
 use serde_json::{json, Map, Value};
 use service_kit::BearerToken;
 
+use crate::dcql::DcqlQuery;
 use crate::dcql::FORMAT_SD_JWT_VC;
 use crate::oid4vp::{
     self, disclosed_claims, judge_ldp_credential, judge_sd_jwt_claims, parse_direct_post,
@@ -115,6 +116,16 @@ impl Oid4vp {
     }
 
     /// The officer's token, when one is configured.
+    /// The store's database, for the onboarding records that live beside the requests.
+    pub(crate) fn database(&self) -> sled::Db {
+        self.store.database()
+    }
+
+    /// A presentation request's record (its result once answered).
+    pub(crate) fn request_record(&self, id: &str) -> Result<RequestRecord, RequestError> {
+        self.record(id)
+    }
+
     pub fn officer_token(&self) -> Option<&BearerToken> {
         self.officer.as_ref()
     }
@@ -169,16 +180,27 @@ impl Verifier {
                     known.join(", ")
                 ))
             })?;
+        self.start_request(oid, &template.name, template.dcql_query.clone())
+    }
+
+    /// Starts a presentation request for a query (a template's, or one made for an
+    /// onboarding); `purpose` names it in the officer's view.
+    pub(crate) fn start_request(
+        &self,
+        oid: &Oid4vp,
+        purpose: &str,
+        dcql_query: DcqlQuery,
+    ) -> Result<Value, RequestError> {
         let now = self.clock.now();
         if let Err(error) = oid.store.prune(now, oid.result_retention) {
             tracing::warn!(%error, "could not prune old presentation requests");
         }
         let record = RequestRecord {
             id: oid4vp::random_token(16),
-            template: template.name.clone(),
+            template: purpose.to_owned(),
             nonce: oid4vp::random_token(32),
             state: oid4vp::random_token(16),
-            dcql_query: template.dcql_query.clone(),
+            dcql_query,
             created_at: now,
             expires_at: now + oid.request_lifetime,
             answered_at: None,

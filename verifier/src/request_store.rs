@@ -50,6 +50,10 @@ impl RequestStore {
         Ok(Self { db, requests })
     }
 
+    pub fn database(&self) -> sled::Db {
+        self.db.clone()
+    }
+
     /// The verifier's Ed25519 seed, made on first start and never leaving the store.
     pub fn signing_seed(&self) -> Result<[u8; 32], String> {
         let keys = self.db.open_tree(KEY_TREE).map_err(|e| e.to_string())?;

@@ -15,6 +15,7 @@ use credentials::{
 };
 use serde_json::Value;
 
+use crate::onboarding::Onboarding;
 use crate::presentations::Oid4vp;
 use crate::status::{FetchedList, StatusListFetcher};
 use crate::trust::TrustListFetcher;
@@ -30,6 +31,7 @@ pub struct Verifier {
     default_domain: String,
     challenges: Mutex<HashMap<String, Instant>>,
     oid4vp: Option<Oid4vp>,
+    onboarding: Option<Onboarding>,
 }
 
 impl Verifier {
@@ -47,6 +49,7 @@ impl Verifier {
             default_domain,
             challenges: Mutex::new(HashMap::new()),
             oid4vp: None,
+            onboarding: None,
         }
     }
 
@@ -59,6 +62,16 @@ impl Verifier {
     /// The OpenID4VP side, when this verifier has a store for it.
     pub fn oid4vp(&self) -> Option<&Oid4vp> {
         self.oid4vp.as_ref()
+    }
+
+    /// Enables onboarding (the trust's policy and its records); needs OpenID4VP.
+    pub fn with_onboarding(mut self, onboarding: Onboarding) -> Self {
+        self.onboarding = Some(onboarding);
+        self
+    }
+
+    pub fn onboarding(&self) -> Option<&Onboarding> {
+        self.onboarding.as_ref()
     }
 
     /// Checks issuers against this registry's trust list (BR-26a).

@@ -53,6 +53,14 @@ pub struct VerifierSettings {
     /// How long a request and its result are kept after it was answered or expired (at
     /// most 30 days): results hold personal data, so they are not kept for ever.
     pub result_retention_seconds: u64,
+    /// The receiving trust's onboarding policy (TOML: checklists, acceptance windows, local
+    /// grants). Unset: no onboarding. Needs `data_dir` and `rbac_catalogue`.
+    pub policy_file: Option<PathBuf>,
+    /// The RBAC and organisation catalogue the policy and the trust's positions come from.
+    pub rbac_catalogue: Option<PathBuf>,
+    /// The bearer token of HR users, who accept or bypass onboarding checklists (at least 16
+    /// characters). Unset: nobody may.
+    pub hr_token: Option<String>,
 }
 
 impl Default for VerifierSettings {
@@ -74,6 +82,9 @@ impl Default for VerifierSettings {
             templates_file: None,
             request_lifetime_seconds: 600,
             result_retention_seconds: 86_400,
+            policy_file: None,
+            rbac_catalogue: None,
+            hr_token: None,
         }
     }
 }

@@ -9,6 +9,7 @@ mod oid4vc_their_services;
 mod oid4vc_their_wallet;
 mod oid4vci;
 mod oid4vp;
+mod onboarding;
 mod status;
 mod trust;
 mod wallet;
