@@ -1,0 +1,550 @@
+//! Sign-in for the web consoles (issue 7): local accounts with Argon2id password hashes and
+//! roles, server-side sessions and their CSRF tokens, kept in the service's sled store.
+//!
+//! A session is known by a random 256-bit token carried in a cookie; the store keeps only
+//! the token's SHA-256, so a copy of the store opens no session. A session ends after 30
+//! minutes idle or 8 hours in all, whichever comes first. Each session has its own CSRF
+//! token, which every form posts back. Five wrong passwords in a row lock an account for
+//! 15 minutes; an unknown name costs the same Argon2 work as a known one, so timing does
+//! not tell which names exist.
+
+use std::collections::BTreeSet;
+
+use argon2::password_hash::rand_core::OsRng;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use chrono::{DateTime, Duration, Utc};
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+const ACCOUNT_TREE: &str = "console-accounts";
+const SESSION_TREE: &str = "console-sessions";
+pub const MIN_PASSWORD_CHARS: usize = 12;
+const MAX_FAILURES: u32 = 5;
+
+/// Why a console call failed; every message is safe to show on the page.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ConsoleError {
+    /// Wrong name or password: the page does not say which.
+    #[error("The username or password is not right.")]
+    WrongCredentials,
+    #[error("Too many wrong passwords: this account is locked until {0}.")]
+    Locked(String),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("The console's store failed: {0}")]
+    Store(String),
+}
+
+fn store_error(error: impl std::fmt::Display) -> ConsoleError {
+    ConsoleError::Store(error.to_string())
+}
+
+/// One console user.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Account {
+    pub username: String,
+    pub display_name: String,
+    /// Their Care Identity UUID, which the audit logs name (BR-34).
+    pub care_identity_uuid: String,
+    pub roles: BTreeSet<String>,
+    password_hash: String,
+    #[serde(default)]
+    failed_attempts: u32,
+    #[serde(default)]
+    locked_until: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl Account {
+    pub fn has_role(&self, role: &str) -> bool {
+        self.roles.contains(role)
+    }
+}
+
+/// A signed-in session, as stored (under the hash of its token).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Session {
+    pub username: String,
+    pub csrf_token: String,
+    pub created_at: DateTime<Utc>,
+    pub last_seen: DateTime<Utc>,
+}
+
+impl Session {
+    /// Whether a form's CSRF token is this session's, compared in constant time.
+    pub fn csrf_matches(&self, presented: &str) -> bool {
+        self.csrf_token
+            .as_bytes()
+            .ct_eq(presented.as_bytes())
+            .into()
+    }
+}
+
+/// What a new account is given.
+pub struct NewAccount<'a> {
+    pub username: &'a str,
+    pub display_name: &'a str,
+    pub care_identity_uuid: &'a str,
+    pub roles: &'a [&'a str],
+    pub password: &'a str,
+}
+
+pub struct ConsoleAccounts {
+    db: sled::Db,
+    accounts: sled::Tree,
+    sessions: sled::Tree,
+    idle: Duration,
+    absolute: Duration,
+    lockout: Duration,
+    /// Verified against when a name is unknown, so that costs what a known name does.
+    decoy_hash: String,
+}
+
+fn random_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+fn token_key(token: &str) -> [u8; 32] {
+    Sha256::digest(token.as_bytes()).into()
+}
+
+fn hash_password(password: &str) -> Result<String, ConsoleError> {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|hash| hash.to_string())
+        .map_err(store_error)
+}
+
+fn password_holds(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash)
+        .map(|parsed| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok()
+        })
+        .unwrap_or(false)
+}
+
+impl ConsoleAccounts {
+    pub fn open(db: sled::Db) -> Result<Self, ConsoleError> {
+        Ok(Self {
+            accounts: db.open_tree(ACCOUNT_TREE).map_err(store_error)?,
+            sessions: db.open_tree(SESSION_TREE).map_err(store_error)?,
+            db,
+            idle: Duration::minutes(30),
+            absolute: Duration::hours(8),
+            lockout: Duration::minutes(15),
+            decoy_hash: hash_password(&random_token())?,
+        })
+    }
+
+    fn get(&self, username: &str) -> Result<Option<Account>, ConsoleError> {
+        match self
+            .accounts
+            .get(username.as_bytes())
+            .map_err(store_error)?
+        {
+            None => Ok(None),
+            Some(bytes) => serde_json::from_slice(&bytes)
+                .map(Some)
+                .map_err(store_error),
+        }
+    }
+
+    fn put(&self, account: &Account) -> Result<(), ConsoleError> {
+        let bytes = serde_json::to_vec(account).map_err(store_error)?;
+        self.accounts
+            .insert(account.username.as_bytes(), bytes)
+            .map_err(store_error)?;
+        self.db.flush().map_err(store_error)?;
+        Ok(())
+    }
+
+    pub fn account(&self, username: &str) -> Result<Option<Account>, ConsoleError> {
+        self.get(username)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.accounts.is_empty()
+    }
+
+    /// Adds an account; refused if the name is taken or the details are not acceptable.
+    pub fn create(&self, new: NewAccount<'_>, now: DateTime<Utc>) -> Result<Account, ConsoleError> {
+        let username = new.username.trim();
+        if username.is_empty()
+            || username.len() > 64
+            || !username
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-' || b == b'_')
+        {
+            return Err(ConsoleError::Invalid(
+                "A username is 1 to 64 letters, digits, dots, hyphens or underscores.".into(),
+            ));
+        }
+        if new.display_name.trim().is_empty() {
+            return Err(ConsoleError::Invalid("Enter the person's name.".into()));
+        }
+        if new.care_identity_uuid.len() != 12
+            || !new.care_identity_uuid.bytes().all(|b| b.is_ascii_digit())
+        {
+            return Err(ConsoleError::Invalid(
+                "A Care Identity UUID is 12 digits.".into(),
+            ));
+        }
+        if new.password.chars().count() < MIN_PASSWORD_CHARS {
+            return Err(ConsoleError::Invalid(format!(
+                "A password has at least {MIN_PASSWORD_CHARS} characters."
+            )));
+        }
+        if new.roles.is_empty() {
+            return Err(ConsoleError::Invalid(
+                "Give the account at least one role.".into(),
+            ));
+        }
+        let account = Account {
+            username: username.to_owned(),
+            display_name: new.display_name.trim().to_owned(),
+            care_identity_uuid: new.care_identity_uuid.to_owned(),
+            roles: new.roles.iter().map(|r| (*r).to_owned()).collect(),
+            password_hash: hash_password(new.password)?,
+            failed_attempts: 0,
+            locked_until: None,
+            created_at: now,
+        };
+        let bytes = serde_json::to_vec(&account).map_err(store_error)?;
+        let created = self
+            .accounts
+            .compare_and_swap(username.as_bytes(), None as Option<&[u8]>, Some(bytes))
+            .map_err(store_error)?;
+        if created.is_err() {
+            return Err(ConsoleError::Invalid(format!(
+                "There is already an account called {username}."
+            )));
+        }
+        self.db.flush().map_err(store_error)?;
+        Ok(account)
+    }
+
+    /// On a console's first start: an administrator with a generated password, which is
+    /// returned once to be printed. `None` when the console already has accounts.
+    pub fn ensure_first_administrator(
+        &self,
+        roles: &[&str],
+        now: DateTime<Utc>,
+    ) -> Result<Option<(String, String)>, ConsoleError> {
+        if !self.is_empty() {
+            return Ok(None);
+        }
+        let password = random_token();
+        self.create(
+            NewAccount {
+                username: "admin",
+                display_name: "First administrator",
+                care_identity_uuid: "000000000000",
+                roles,
+                password: &password,
+            },
+            now,
+        )?;
+        Ok(Some(("admin".into(), password)))
+    }
+
+    /// Checks a name and password; on success a new session and its cookie token.
+    pub fn sign_in(
+        &self,
+        username: &str,
+        password: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(String, Session, Account), ConsoleError> {
+        let Some(mut account) = self.get(username.trim())? else {
+            password_holds(password, &self.decoy_hash);
+            return Err(ConsoleError::WrongCredentials);
+        };
+        if let Some(until) = account.locked_until.filter(|until| *until > now) {
+            return Err(ConsoleError::Locked(until.format("%H:%M UTC").to_string()));
+        }
+        if !password_holds(password, &account.password_hash) {
+            account.failed_attempts += 1;
+            if account.failed_attempts >= MAX_FAILURES {
+                account.failed_attempts = 0;
+                account.locked_until = Some(now + self.lockout);
+            }
+            self.put(&account)?;
+            return Err(ConsoleError::WrongCredentials);
+        }
+        if account.failed_attempts > 0 || account.locked_until.is_some() {
+            account.failed_attempts = 0;
+            account.locked_until = None;
+            self.put(&account)?;
+        }
+        let token = random_token();
+        let session = Session {
+            username: account.username.clone(),
+            csrf_token: random_token(),
+            created_at: now,
+            last_seen: now,
+        };
+        let bytes = serde_json::to_vec(&session).map_err(store_error)?;
+        self.sessions
+            .insert(token_key(&token), bytes)
+            .map_err(store_error)?;
+        self.db.flush().map_err(store_error)?;
+        Ok((token, session, account))
+    }
+
+    /// The live session a cookie token names, with its account; `None` when there is none
+    /// or it has ended (an ended session is removed). Seeing it renews its idle time.
+    pub fn session(
+        &self,
+        token: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<(Session, Account)>, ConsoleError> {
+        let key = token_key(token);
+        let Some(bytes) = self.sessions.get(key).map_err(store_error)? else {
+            return Ok(None);
+        };
+        let mut session: Session = serde_json::from_slice(&bytes).map_err(store_error)?;
+        let ended = now - session.last_seen > self.idle || now - session.created_at > self.absolute;
+        let account = self.get(&session.username)?;
+        let Some(account) = account.filter(|_| !ended) else {
+            self.sessions.remove(key).map_err(store_error)?;
+            return Ok(None);
+        };
+        // Renewing at most once a minute keeps reads from writing on every page.
+        if now - session.last_seen > Duration::minutes(1) {
+            session.last_seen = now;
+            let bytes = serde_json::to_vec(&session).map_err(store_error)?;
+            self.sessions.insert(key, bytes).map_err(store_error)?;
+        }
+        Ok(Some((session, account)))
+    }
+
+    pub fn sign_out(&self, token: &str) -> Result<(), ConsoleError> {
+        self.sessions
+            .remove(token_key(token))
+            .map_err(store_error)?;
+        self.db.flush().map_err(store_error)?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn accounts() -> (tempfile::TempDir, ConsoleAccounts) {
+        let dir = tempfile::tempdir().unwrap();
+        let accounts = ConsoleAccounts::open(sled::open(dir.path()).unwrap()).unwrap();
+        (dir, accounts)
+    }
+
+    fn officer<'a>(password: &'a str) -> NewAccount<'a> {
+        NewAccount {
+            username: "r.officer",
+            display_name: "Rosa Officer",
+            care_identity_uuid: "555000000001",
+            roles: &["ra"],
+            password,
+        }
+    }
+
+    #[test]
+    fn a_user_signs_in_gets_a_session_and_signs_out() {
+        let (_dir, accounts) = accounts();
+        let now = Utc::now();
+        accounts
+            .create(officer("correct horse battery"), now)
+            .unwrap();
+        let (token, session, account) = accounts
+            .sign_in("r.officer", "correct horse battery", now)
+            .unwrap();
+        assert!(account.has_role("ra") && !account.has_role("operator"));
+        let (seen, _) = accounts.session(&token, now).unwrap().unwrap();
+        assert_eq!(seen, session);
+        assert!(seen.csrf_matches(&session.csrf_token));
+        assert!(!seen.csrf_matches("forged"));
+        assert!(!seen.csrf_matches(""));
+        accounts.sign_out(&token).unwrap();
+        assert!(accounts.session(&token, now).unwrap().is_none());
+        assert!(accounts.session("never-issued", now).unwrap().is_none());
+    }
+
+    #[test]
+    fn sessions_end_when_idle_or_too_old() {
+        let (_dir, accounts) = accounts();
+        let start = Utc::now();
+        accounts
+            .create(officer("correct horse battery"), start)
+            .unwrap();
+        let (token, _, _) = accounts
+            .sign_in("r.officer", "correct horse battery", start)
+            .unwrap();
+        assert!(accounts
+            .session(&token, start + Duration::minutes(29))
+            .unwrap()
+            .is_some());
+        assert!(
+            accounts
+                .session(&token, start + Duration::minutes(31))
+                .unwrap()
+                .is_some(),
+            "the last read renewed it"
+        );
+        assert!(
+            accounts
+                .session(&token, start + Duration::minutes(62))
+                .unwrap()
+                .is_none(),
+            "idle for 31 minutes"
+        );
+
+        let (token, _, _) = accounts
+            .sign_in("r.officer", "correct horse battery", start)
+            .unwrap();
+        let mut at = start;
+        while at < start + Duration::hours(8) {
+            assert!(accounts.session(&token, at).unwrap().is_some());
+            at += Duration::minutes(20);
+        }
+        assert!(accounts
+            .session(&token, start + Duration::hours(8) + Duration::minutes(1))
+            .unwrap()
+            .is_none());
+    }
+
+    #[test]
+    fn wrong_passwords_are_refused_alike_and_five_lock_the_account() {
+        let (_dir, accounts) = accounts();
+        let now = Utc::now();
+        accounts
+            .create(officer("correct horse battery"), now)
+            .unwrap();
+        assert_eq!(
+            accounts
+                .sign_in("nobody", "correct horse battery", now)
+                .unwrap_err(),
+            ConsoleError::WrongCredentials
+        );
+        for _ in 0..4 {
+            assert_eq!(
+                accounts.sign_in("r.officer", "wrong", now).unwrap_err(),
+                ConsoleError::WrongCredentials
+            );
+        }
+        // A success resets the count.
+        accounts
+            .sign_in("r.officer", "correct horse battery", now)
+            .unwrap();
+        for _ in 0..5 {
+            accounts.sign_in("r.officer", "wrong", now).unwrap_err();
+        }
+        assert!(matches!(
+            accounts.sign_in("r.officer", "correct horse battery", now),
+            Err(ConsoleError::Locked(_))
+        ));
+        let later = now + Duration::minutes(16);
+        accounts
+            .sign_in("r.officer", "correct horse battery", later)
+            .unwrap();
+    }
+
+    #[test]
+    fn accounts_are_checked_when_made_and_the_store_keeps_no_password_or_token() {
+        let (dir, accounts) = accounts();
+        let now = Utc::now();
+        for (new, problem) in [
+            (
+                NewAccount {
+                    username: "a b",
+                    ..officer("correct horse battery")
+                },
+                "A username is",
+            ),
+            (
+                NewAccount {
+                    display_name: " ",
+                    ..officer("correct horse battery")
+                },
+                "Enter the person's name",
+            ),
+            (
+                NewAccount {
+                    care_identity_uuid: "12",
+                    ..officer("correct horse battery")
+                },
+                "12 digits",
+            ),
+            (officer("short"), "at least 12 characters"),
+            (
+                NewAccount {
+                    roles: &[],
+                    ..officer("correct horse battery")
+                },
+                "at least one role",
+            ),
+        ] {
+            match accounts.create(new, now) {
+                Err(ConsoleError::Invalid(why)) => assert!(why.contains(problem), "{why}"),
+                other => panic!("expected {problem}: {other:?}"),
+            }
+        }
+        assert!(accounts.is_empty());
+        accounts
+            .create(officer("correct horse battery"), now)
+            .unwrap();
+        assert!(matches!(
+            accounts.create(officer("another long password"), now),
+            Err(ConsoleError::Invalid(why)) if why.contains("already an account")
+        ));
+        let (token, _, _) = accounts
+            .sign_in("r.officer", "correct horse battery", now)
+            .unwrap();
+        drop(accounts);
+        let mut stored = Vec::new();
+        for entry in walk(dir.path()) {
+            stored.extend(std::fs::read(entry).unwrap());
+        }
+        let stored = String::from_utf8_lossy(&stored);
+        assert!(!stored.contains("correct horse battery"));
+        assert!(!stored.contains(&token));
+        assert!(stored.contains("$argon2id$"));
+    }
+
+    fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+        let mut files = Vec::new();
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                files.extend(walk(&path));
+            } else {
+                files.push(path);
+            }
+        }
+        files
+    }
+
+    #[test]
+    fn the_first_administrator_is_made_once() {
+        let (_dir, accounts) = accounts();
+        let now = Utc::now();
+        let (name, password) = accounts
+            .ensure_first_administrator(&["admin", "ra"], now)
+            .unwrap()
+            .unwrap();
+        assert!(password.len() >= 40);
+        let (_, _, admin) = accounts.sign_in(&name, &password, now).unwrap();
+        assert!(admin.has_role("admin") && admin.has_role("ra"));
+        assert!(accounts
+            .ensure_first_administrator(&["admin"], now)
+            .unwrap()
+            .is_none());
+    }
+}
