@@ -565,5 +565,23 @@ await check('sd-jwt scripts refuse malformed requests (exit 2)', () => {
   }
 });
 
+await check('the vendored NHS.UK frontend is the npm package\'s, byte for byte', () => {
+  const vendored = join(here, '../../service-kit/assets/nhsuk-frontend');
+  const from = join(here, 'node_modules/nhsuk-frontend/dist/nhsuk');
+  const files = ['nhsuk-frontend.min.css', 'nhsuk-frontend.min.js'];
+  const css = readFileSync(join(from, 'nhsuk-frontend.min.css'), 'utf8');
+  const images = [...css.matchAll(/url\(\/assets\/images\/([^)]*)\)/g)].map(m => m[1]);
+  assert(images.length > 0, 'the CSS names its images');
+  for(const image of new Set([...images, 'favicon.ico', 'favicon.svg', 'nhsuk-icon-180.png'])) {
+    files.push(`images/${image}`);
+  }
+  for(const file of files) {
+    const source = file.startsWith('images/') ?
+      join(from, 'assets', file) : join(from, file);
+    assert(readFileSync(join(vendored, file)).equals(readFileSync(source)),
+      `${file} differs from nhsuk-frontend: run scripts/vendor-nhsuk-frontend`);
+  }
+});
+
 console.log(`${passed} passed, ${failed} failed`);
 process.exitCode = failed === 0 ? 0 : 1;
