@@ -7,6 +7,7 @@
 
 pub mod auth;
 pub mod console;
+pub mod console_web;
 pub mod json;
 pub mod problem;
 pub mod serve;

@@ -1,0 +1,767 @@
+//! The web side of the consoles that every service shares: the NHS.UK frontend's assets,
+//! the page chrome, sign-in and sign-out, the `SignedIn` extractor for pages and the
+//! `CheckedForm` extractor for form posts (signed in, and the session's CSRF token).
+//!
+//! Pages are server-rendered (askama, HTML-escaped by default) and work without
+//! JavaScript. Cookies are `HttpOnly` and `SameSite=Strict`, and `Secure` when the service
+//! is served over HTTPS. Every page forbids framing and inline scripts.
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::extract::{Form, FromRequest, FromRequestParts, Path, Query, Request, State};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use chrono::Utc;
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use subtle::ConstantTimeEq;
+
+use crate::console::{Account, ConsoleAccounts, ConsoleError, Session};
+
+const SESSION_COOKIE: &str = "passport_session";
+/// Guards the sign-in form itself (double submit): there is no session yet to hold a token.
+const LOGIN_COOKIE: &str = "passport_login";
+
+/// What a service gives the shared console code.
+pub trait ConsoleHost: Send + Sync + 'static {
+    fn console_accounts(&self) -> Option<&ConsoleAccounts>;
+    /// The console's name in the header, e.g. "RA console".
+    fn console_name(&self) -> &str;
+    /// Whether the service is reached over HTTPS (cookies are then `Secure`).
+    fn console_over_https(&self) -> bool;
+}
+
+/// What every page shows around its content.
+pub struct Chrome {
+    pub service: String,
+    /// The signed-in user's name, for the header.
+    pub user: Option<String>,
+    /// The CSRF token for the page's forms.
+    pub csrf: String,
+}
+
+#[derive(Template)]
+#[template(path = "console/login.html")]
+struct LoginPage {
+    chrome: Chrome,
+    error: Option<String>,
+    username: String,
+    next: String,
+}
+
+#[derive(Template)]
+#[template(path = "console/message.html")]
+pub struct MessagePage {
+    pub chrome: Chrome,
+    pub heading: String,
+    pub message: String,
+    pub link: String,
+    pub link_text: String,
+}
+
+/// A rendered page with the consoles' security headers.
+pub fn page(status: StatusCode, template: &impl Template) -> Response {
+    match template.render() {
+        Ok(html) => (status, secure_headers(), Html(html)).into_response(),
+        Err(error) => {
+            tracing::error!(%error, "a console page did not render");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "The page could not be shown.",
+            )
+                .into_response()
+        }
+    }
+}
+
+fn secure_headers() -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'self'; img-src 'self' data:; font-src 'self' https://assets.nhs.uk; \
+             object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+        ),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers
+}
+
+fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(key, _)| *key == name)
+        .map(|(_, value)| value.to_owned())
+}
+
+fn set_cookie(name: &str, value: &str, secure: bool, max_age: Option<i64>) -> HeaderValue {
+    let mut text = format!("{name}={value}; Path=/; HttpOnly; SameSite=Strict");
+    if let Some(seconds) = max_age {
+        text.push_str(&format!("; Max-Age={seconds}"));
+    }
+    if secure {
+        text.push_str("; Secure");
+    }
+    HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+/// Only a path on this site, so that `next` cannot send anyone elsewhere.
+fn local_path(next: &str) -> String {
+    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
+        next.to_owned()
+    } else {
+        "/".to_owned()
+    }
+}
+
+fn random_token() -> String {
+    use base64::Engine;
+    let mut bytes = [0u8; 32];
+    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// A signed-in user of this console. Without a live session, pages redirect to sign-in.
+pub struct SignedIn {
+    pub account: Account,
+    pub session: Session,
+    pub chrome: Chrome,
+}
+
+impl SignedIn {
+    /// The page refusing a user without the role; `None` when they have it.
+    pub fn refusal_without(&self, role: &str, what: &str) -> Option<Response> {
+        if self.account.has_role(role) {
+            return None;
+        }
+        Some(page(
+            StatusCode::FORBIDDEN,
+            &MessagePage {
+                chrome: Chrome {
+                    service: self.chrome.service.clone(),
+                    user: self.chrome.user.clone(),
+                    csrf: self.chrome.csrf.clone(),
+                },
+                heading: "You cannot do this".into(),
+                message: format!("Your account does not have the role needed to {what}."),
+                link: "/".into(),
+                link_text: "Back to the start".into(),
+            },
+        ))
+    }
+}
+
+fn sign_in_redirect(parts: &Parts) -> Response {
+    let next = parts
+        .uri
+        .path_and_query()
+        .map(|p| p.as_str())
+        .unwrap_or("/");
+    let query: String = form_urlencoded::Serializer::new(String::new())
+        .append_pair("next", next)
+        .finish();
+    Redirect::to(&format!("/login?{query}")).into_response()
+}
+
+impl<H: ConsoleHost> FromRequestParts<Arc<H>> for SignedIn {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, host: &Arc<H>) -> Result<Self, Response> {
+        let Some(accounts) = host.console_accounts() else {
+            return Err((StatusCode::NOT_FOUND, "This service has no console.").into_response());
+        };
+        let Some(token) = cookie(&parts.headers, SESSION_COOKIE) else {
+            return Err(sign_in_redirect(parts));
+        };
+        match accounts.session(&token, Utc::now()) {
+            Ok(Some((session, account))) => Ok(SignedIn {
+                chrome: Chrome {
+                    service: host.console_name().to_owned(),
+                    user: Some(account.display_name.clone()),
+                    csrf: session.csrf_token.clone(),
+                },
+                account,
+                session,
+            }),
+            Ok(None) => Err(sign_in_redirect(parts)),
+            Err(error) => {
+                tracing::error!(%error, "console sessions");
+                Err((
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "The console's store failed.",
+                )
+                    .into_response())
+            }
+        }
+    }
+}
+
+/// A form post from a signed-in user, with this session's CSRF token in its `csrf` field;
+/// `T` is the rest of the form.
+pub struct CheckedForm<T> {
+    pub user: SignedIn,
+    pub form: T,
+}
+
+#[derive(Deserialize)]
+struct CsrfField {
+    #[serde(default)]
+    csrf: String,
+}
+
+impl<H: ConsoleHost, T: DeserializeOwned + Send> FromRequest<Arc<H>> for CheckedForm<T> {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, host: &Arc<H>) -> Result<Self, Response> {
+        let (mut parts, body) = request.into_parts();
+        let user = SignedIn::from_request_parts(&mut parts, host).await?;
+        let bytes = axum::body::to_bytes(body, 64 * 1024).await.map_err(|_| {
+            (StatusCode::PAYLOAD_TOO_LARGE, "The form is too large.").into_response()
+        })?;
+        let csrf: CsrfField = serde_urlencoded::from_bytes(&bytes).unwrap_or(CsrfField {
+            csrf: String::new(),
+        });
+        if !user.session.csrf_matches(&csrf.csrf) {
+            return Err(page(
+                StatusCode::FORBIDDEN,
+                &MessagePage {
+                    chrome: Chrome {
+                        service: user.chrome.service.clone(),
+                        user: user.chrome.user.clone(),
+                        csrf: user.chrome.csrf.clone(),
+                    },
+                    heading: "This form has expired".into(),
+                    message: "Nothing was changed. Go back, reload the page and try again.".into(),
+                    link: "/".into(),
+                    link_text: "Back to the start".into(),
+                },
+            ));
+        }
+        let form: T = serde_urlencoded::from_bytes(&bytes).map_err(|error| {
+            (
+                StatusCode::BAD_REQUEST,
+                format!("The form could not be read: {error}"),
+            )
+                .into_response()
+        })?;
+        Ok(CheckedForm { user, form })
+    }
+}
+
+/// Sign-in, sign-out and the NHS.UK frontend's files, for a service's router.
+pub fn routes<H: ConsoleHost>() -> Router<Arc<H>> {
+    Router::new()
+        .route("/login", get(login_page::<H>).post(login::<H>))
+        .route("/logout", post(logout::<H>))
+        .route("/assets/{file}", get(asset))
+        .route("/assets/images/{file}", get(image))
+}
+
+#[derive(Deserialize)]
+struct NextQuery {
+    next: Option<String>,
+}
+
+fn login_response<H: ConsoleHost>(
+    host: &H,
+    status: StatusCode,
+    error: Option<String>,
+    username: String,
+    next: String,
+) -> Response {
+    let token = random_token();
+    let mut response = page(
+        status,
+        &LoginPage {
+            chrome: Chrome {
+                service: host.console_name().to_owned(),
+                user: None,
+                csrf: token.clone(),
+            },
+            error,
+            username,
+            next,
+        },
+    );
+    response.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(LOGIN_COOKIE, &token, host.console_over_https(), Some(3600)),
+    );
+    response
+}
+
+async fn login_page<H: ConsoleHost>(
+    State(host): State<Arc<H>>,
+    Query(query): Query<NextQuery>,
+) -> Response {
+    let next = local_path(query.next.as_deref().unwrap_or("/"));
+    login_response(host.as_ref(), StatusCode::OK, None, String::new(), next)
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    next: String,
+}
+
+async fn login<H: ConsoleHost>(
+    State(host): State<Arc<H>>,
+    headers: HeaderMap,
+    Form(form): Form<LoginForm>,
+) -> Response {
+    let next = local_path(&form.next);
+    let Some(accounts) = host.console_accounts() else {
+        return (StatusCode::NOT_FOUND, "This service has no console.").into_response();
+    };
+    let expected = cookie(&headers, LOGIN_COOKIE).unwrap_or_default();
+    let same: bool = expected.as_bytes().ct_eq(form.csrf.as_bytes()).into();
+    if expected.is_empty() || !same {
+        return login_response(
+            host.as_ref(),
+            StatusCode::FORBIDDEN,
+            Some("The sign-in form had expired. Enter your details again.".into()),
+            form.username,
+            next,
+        );
+    }
+    match accounts.sign_in(&form.username, &form.password, Utc::now()) {
+        Ok((token, _, account)) => {
+            tracing::info!(user = %account.username, "console sign-in");
+            let mut response = Redirect::to(&next).into_response();
+            let secure = host.console_over_https();
+            response.headers_mut().append(
+                header::SET_COOKIE,
+                set_cookie(SESSION_COOKIE, &token, secure, None),
+            );
+            response.headers_mut().append(
+                header::SET_COOKIE,
+                set_cookie(LOGIN_COOKIE, "", secure, Some(0)),
+            );
+            response
+        }
+        Err(error @ (ConsoleError::WrongCredentials | ConsoleError::Locked(_))) => {
+            tracing::info!(user = %form.username, "console sign-in refused");
+            login_response(
+                host.as_ref(),
+                StatusCode::UNAUTHORIZED,
+                Some(error.to_string()),
+                form.username,
+                next,
+            )
+        }
+        Err(error) => {
+            tracing::error!(%error, "console sign-in");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "The console's store failed.",
+            )
+                .into_response()
+        }
+    }
+}
+
+async fn logout<H: ConsoleHost>(
+    State(host): State<Arc<H>>,
+    headers: HeaderMap,
+    form: CheckedForm<CsrfField>,
+) -> Response {
+    if let (Some(accounts), Some(token)) =
+        (host.console_accounts(), cookie(&headers, SESSION_COOKIE))
+    {
+        if let Err(error) = accounts.sign_out(&token) {
+            tracing::error!(%error, "console sign-out");
+        }
+    }
+    tracing::info!(user = %form.user.account.username, "console sign-out");
+    let mut response = Redirect::to("/login").into_response();
+    response.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(SESSION_COOKIE, "", host.console_over_https(), Some(0)),
+    );
+    response
+}
+
+fn asset_response(content_type: &'static str, bytes: &'static [u8]) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
+async fn asset(Path(file): Path<String>) -> Response {
+    match file.as_str() {
+        "nhsuk-frontend.min.css" => asset_response(
+            "text/css; charset=utf-8",
+            include_bytes!("../assets/nhsuk-frontend/nhsuk-frontend.min.css"),
+        ),
+        "nhsuk-frontend.min.js" => asset_response(
+            "text/javascript; charset=utf-8",
+            include_bytes!("../assets/nhsuk-frontend/nhsuk-frontend.min.js"),
+        ),
+        "console.js" => asset_response(
+            "text/javascript; charset=utf-8",
+            include_bytes!("../assets/console.js"),
+        ),
+        _ => (StatusCode::NOT_FOUND, "no such file").into_response(),
+    }
+}
+
+async fn image(Path(file): Path<String>) -> Response {
+    macro_rules! images {
+        ($($name:literal => $type:literal),* $(,)?) => {
+            match file.as_str() {
+                $($name => asset_response($type, include_bytes!(concat!("../assets/nhsuk-frontend/images/", $name))),)*
+                _ => (StatusCode::NOT_FOUND, "no such image").into_response(),
+            }
+        };
+    }
+    images! {
+        "favicon.ico" => "image/x-icon",
+        "favicon.svg" => "image/svg+xml",
+        "nhsuk-icon-180.png" => "image/png",
+        "nhsuk-icon-arrow-down.svg" => "image/svg+xml",
+        "nhsuk-icon-arrow-up-down.svg" => "image/svg+xml",
+        "nhsuk-icon-arrow-up.svg" => "image/svg+xml",
+        "nhsuk-icon-cross.svg" => "image/svg+xml",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::body::Body;
+    use tower::ServiceExt;
+
+    use super::*;
+    use crate::console::NewAccount;
+
+    struct Host {
+        accounts: ConsoleAccounts,
+        _dir: tempfile::TempDir,
+    }
+
+    impl ConsoleHost for Host {
+        fn console_accounts(&self) -> Option<&ConsoleAccounts> {
+            Some(&self.accounts)
+        }
+        fn console_name(&self) -> &str {
+            "Test console"
+        }
+        fn console_over_https(&self) -> bool {
+            false
+        }
+    }
+
+    #[derive(Deserialize)]
+    struct NoteForm {
+        note: String,
+    }
+
+    async fn home(user: SignedIn) -> String {
+        format!("hello {}", user.account.display_name)
+    }
+
+    async fn admin_only(user: SignedIn) -> Response {
+        match user.refusal_without("admin", "see this") {
+            None => "secret".into_response(),
+            Some(refused) => refused,
+        }
+    }
+
+    async fn note(form: CheckedForm<NoteForm>) -> String {
+        format!("noted {}", form.form.note)
+    }
+
+    fn app() -> Router {
+        let dir = tempfile::tempdir().unwrap();
+        let accounts = ConsoleAccounts::open(sled::open(dir.path()).unwrap()).unwrap();
+        accounts
+            .create(
+                NewAccount {
+                    username: "r.officer",
+                    display_name: "Rosa Officer",
+                    care_identity_uuid: "555000000001",
+                    roles: &["ra"],
+                    password: "correct horse battery",
+                },
+                Utc::now(),
+            )
+            .unwrap();
+        Router::new()
+            .route("/", get(home))
+            .route("/admin", get(admin_only))
+            .route("/notes", post(note))
+            .merge(routes::<Host>())
+            .with_state(Arc::new(Host {
+                accounts,
+                _dir: dir,
+            }))
+    }
+
+    async fn send(
+        app: &Router,
+        request: axum::http::Request<Body>,
+    ) -> (StatusCode, HeaderMap, String) {
+        let response = app.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        (status, headers, String::from_utf8_lossy(&body).into_owned())
+    }
+
+    fn get_with(path: &str, cookies: &str) -> axum::http::Request<Body> {
+        axum::http::Request::get(path)
+            .header(header::COOKIE, cookies)
+            .body(Body::empty())
+            .unwrap()
+    }
+
+    fn post_form(path: &str, cookies: &str, form: &[(&str, &str)]) -> axum::http::Request<Body> {
+        let body = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(form)
+            .finish();
+        axum::http::Request::post(path)
+            .header(header::COOKIE, cookies)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(body))
+            .unwrap()
+    }
+
+    fn set_cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
+        headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|v| v.starts_with(&format!("{name}=")))
+            .map(|v| {
+                v[name.len() + 1..]
+                    .split(';')
+                    .next()
+                    .unwrap_or_default()
+                    .to_owned()
+            })
+    }
+
+    /// Signs in as the officer: the session cookie and the page's CSRF token.
+    async fn signed_in(app: &Router) -> (String, String) {
+        let (_, headers, _) = send(app, get_with("/login", "")).await;
+        let login = set_cookie_value(&headers, LOGIN_COOKIE).unwrap();
+        let (status, headers, _) = send(
+            app,
+            post_form(
+                "/login",
+                &format!("{LOGIN_COOKIE}={login}"),
+                &[
+                    ("csrf", &login),
+                    ("username", "r.officer"),
+                    ("password", "correct horse battery"),
+                    ("next", "/"),
+                ],
+            ),
+        )
+        .await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        let session = set_cookie_value(&headers, SESSION_COOKIE).unwrap();
+        let (_, _, page) = send(app, get_with("/login", "")).await;
+        assert!(page.contains("Sign in"));
+        let cookie = format!("{SESSION_COOKIE}={session}");
+        let (status, _, body) = send(app, get_with("/", &cookie)).await;
+        assert_eq!(
+            (status, body.as_str()),
+            (StatusCode::OK, "hello Rosa Officer")
+        );
+        // The CSRF token a page would carry: read it from a rendered page's forms.
+        let csrf = {
+            let (_, _, refused) = send(app, get_with("/admin", &cookie)).await;
+            let start = refused.find("name=\"csrf\" value=\"").unwrap() + 19;
+            refused[start..].split('"').next().unwrap().to_owned()
+        };
+        (cookie, csrf)
+    }
+
+    #[tokio::test]
+    async fn pages_need_a_session_and_sign_in_leads_back_to_the_page() {
+        let app = app();
+        let (status, headers, _) = send(&app, get_with("/admin?x=1", "")).await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        assert_eq!(headers[header::LOCATION], "/login?next=%2Fadmin%3Fx%3D1");
+
+        let (status, headers, page) = send(&app, get_with("/login?next=/admin", "")).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(page.contains("<label class=\"nhsuk-label\" for=\"username\">Username</label>"));
+        assert!(headers[header::CONTENT_SECURITY_POLICY]
+            .to_str()
+            .unwrap()
+            .contains("frame-ancestors 'none'"));
+        let login_cookie = headers[header::SET_COOKIE].to_str().unwrap();
+        assert!(login_cookie.contains("HttpOnly") && login_cookie.contains("SameSite=Strict"));
+        let login = set_cookie_value(&headers, LOGIN_COOKIE).unwrap();
+        let jar = format!("{LOGIN_COOKIE}={login}");
+
+        let (status, _, page) = send(
+            &app,
+            post_form(
+                "/login",
+                &jar,
+                &[
+                    ("csrf", &login),
+                    ("username", "r.officer"),
+                    ("password", "wrong"),
+                    ("next", "/admin"),
+                ],
+            ),
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        assert!(
+            page.contains("There is a problem")
+                && page.contains("The username or password is not right.")
+        );
+        assert!(page.contains("value=\"r.officer\""), "the name is kept");
+
+        let (status, _, page) = send(
+            &app,
+            post_form(
+                "/login",
+                &jar,
+                &[
+                    ("csrf", "forged"),
+                    ("username", "r.officer"),
+                    ("password", "correct horse battery"),
+                ],
+            ),
+        )
+        .await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        assert!(page.contains("had expired"));
+
+        for next in ["//evil.example/x", "https://evil.example/", "/\\evil"] {
+            let (status, headers, _) = send(
+                &app,
+                post_form(
+                    "/login",
+                    &jar,
+                    &[
+                        ("csrf", &login),
+                        ("username", "r.officer"),
+                        ("password", "correct horse battery"),
+                        ("next", next),
+                    ],
+                ),
+            )
+            .await;
+            assert_eq!(status, StatusCode::SEE_OTHER);
+            assert_eq!(headers[header::LOCATION], "/", "{next}");
+        }
+        let (_, headers, _) = send(
+            &app,
+            post_form(
+                "/login",
+                &jar,
+                &[
+                    ("csrf", &login),
+                    ("username", "r.officer"),
+                    ("password", "correct horse battery"),
+                    ("next", "/admin"),
+                ],
+            ),
+        )
+        .await;
+        assert_eq!(headers[header::LOCATION], "/admin");
+    }
+
+    #[tokio::test]
+    async fn a_user_without_the_role_is_told_and_a_form_needs_the_session_csrf_token() {
+        let app = app();
+        let (cookie, csrf) = signed_in(&app).await;
+        let (status, _, page) = send(&app, get_with("/admin", &cookie)).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        assert!(page.contains("does not have the role needed to see this"));
+
+        let (status, _, page) = send(&app, post_form("/notes", &cookie, &[("note", "hi")])).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        assert!(page.contains("This form has expired"));
+        let (status, _, _) = send(
+            &app,
+            post_form("/notes", &cookie, &[("note", "hi"), ("csrf", "forged")]),
+        )
+        .await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        let (status, _, body) = send(
+            &app,
+            post_form("/notes", &cookie, &[("note", "<b>hi</b>"), ("csrf", &csrf)]),
+        )
+        .await;
+        assert_eq!((status, body.as_str()), (StatusCode::OK, "noted <b>hi</b>"));
+        let (status, headers, _) = send(
+            &app,
+            post_form("/notes", "", &[("note", "hi"), ("csrf", &csrf)]),
+        )
+        .await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "no session, no form");
+        assert!(headers[header::LOCATION]
+            .to_str()
+            .unwrap()
+            .starts_with("/login"));
+
+        let (status, _, _) = send(&app, post_form("/logout", &cookie, &[("csrf", &csrf)])).await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        let (status, _, _) = send(&app, get_with("/", &cookie)).await;
+        assert_eq!(
+            status,
+            StatusCode::SEE_OTHER,
+            "signed out: the old cookie opens nothing"
+        );
+    }
+
+    #[tokio::test]
+    async fn the_nhsuk_frontend_is_served_and_nothing_else() {
+        let app = app();
+        let (status, headers, css) =
+            send(&app, get_with("/assets/nhsuk-frontend.min.css", "")).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(headers[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("text/css"));
+        assert!(css.contains(".nhsuk-header"));
+        let (status, _, _) = send(&app, get_with("/assets/images/nhsuk-icon-cross.svg", "")).await;
+        assert_eq!(status, StatusCode::OK);
+        for path in [
+            "/assets/../Cargo.toml",
+            "/assets/secret.key",
+            "/assets/images/..%2F..%2FCargo.toml",
+        ] {
+            let (status, _, _) = send(&app, get_with(path, "")).await;
+            assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
+        }
+    }
+}
