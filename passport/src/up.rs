@@ -194,6 +194,23 @@ pub async fn run(args: UpArgs) -> Result<()> {
         "  API token {token}   (also in {})",
         args.data.join("dev-token").display()
     );
+    if let Some(accounts) = verifier.console() {
+        let roles = [
+            verifier::console::ADMIN,
+            verifier::console::OFFICER,
+            verifier::console::HR,
+        ];
+        if let Some((name, password)) = accounts
+            .ensure_first_administrator(&roles, chrono::Utc::now())
+            .map_err(anyhow::Error::msg)?
+        {
+            remember_console_password(&args.data, "onboarding", &name, &password)?;
+        }
+        println!(
+            "  onboarding console  http://{verifier_address}/   (sign in as in {})",
+            args.data.join("console-passwords").display()
+        );
+    }
     if let Some(onboarding) = verifier.onboarding() {
         println!(
             "  onboarding at {} (receiving trust), policy {}",
@@ -211,6 +228,27 @@ pub async fn run(args: UpArgs) -> Result<()> {
     a??;
     b??;
     c??;
+    Ok(())
+}
+
+/// A console's first administrator, made on first start: its password is shown nowhere
+/// else, so it is kept for the developer in `<data>/console-passwords`, readable only by
+/// its owner (as the dev token is).
+fn remember_console_password(data: &Path, console: &str, name: &str, password: &str) -> Result<()> {
+    use std::io::Write;
+    let path = data.join("console-passwords");
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
+    }
+    writeln!(file, "{console} console: username {name}, password {password}")?;
+    file.sync_all()?;
     Ok(())
 }
 

@@ -4,3 +4,25 @@ import { initAll } from '/assets/nhsuk-frontend.min.js';
 
 document.body.classList.add('js-enabled', 'nhsuk-frontend-supported');
 initAll();
+
+// A page waiting for something (a wallet's answer) names where to ask; it reloads when the
+// answer changes. Without JavaScript the page's own "Check again" link does the same.
+const waiting = document.querySelector('[data-poll]');
+if (waiting) {
+  const ask = async () => {
+    try {
+      const response = await fetch(waiting.dataset.poll, { credentials: 'same-origin' });
+      if (response.ok) {
+        const { status } = await response.json();
+        if (status !== waiting.dataset.status) {
+          window.location.reload();
+          return;
+        }
+      }
+    } catch (error) {
+      // Offline for a moment: ask again later.
+    }
+    setTimeout(ask, 2000);
+  };
+  setTimeout(ask, 2000);
+}

@@ -37,6 +37,7 @@ pub fn router(verifier: Arc<Verifier>) -> Router {
         .route("/presentation-requests/{id}/qr.png", get(request_qr_png))
         .route("/presentation-requests/{id}/qr.svg", get(request_qr_svg))
         .merge(crate::api_onboarding::routes())
+        .merge(crate::console::routes())
         .layer(DefaultBodyLimit::max(MAX_DOCUMENT_BODY))
         .fallback(not_found_fallback)
         .with_state(verifier)

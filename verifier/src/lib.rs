@@ -16,6 +16,7 @@
 pub mod access;
 pub mod api;
 pub mod api_onboarding;
+pub mod console;
 pub mod dcql;
 pub mod feed;
 pub mod oid4vp;
@@ -88,6 +89,9 @@ pub fn build(settings: &VerifierSettings) -> Result<Arc<Verifier>, String> {
                 &oid,
                 settings.hr_token.as_deref(),
             )?);
+            let accounts = service_kit::console::ConsoleAccounts::open(oid.database())
+                .map_err(|e| e.to_string())?;
+            verifier = verifier.with_console(accounts);
         }
         verifier = verifier.with_oid4vp(oid);
     } else if settings.policy_file.is_some() {

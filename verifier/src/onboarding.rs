@@ -487,6 +487,27 @@ impl Verifier {
 
     /// Every onboarding, newest first.
     pub fn onboardings(&self) -> Result<Vec<Value>, OnboardingError> {
+        Ok(self
+            .onboarding_records()?
+            .into_iter()
+            .map(|(record, status)| {
+                json!({
+                    "id": record.id,
+                    "person": record.person,
+                    "position_name": record.position_name,
+                    "started_at": rfc3339(record.started_at),
+                    "status": status,
+                    "overall": record.decision.as_ref().map(|d| d.overall),
+                })
+            })
+            .collect())
+    }
+
+    /// Every onboarding with its status, newest first (each judged if it has just been
+    /// presented).
+    pub fn onboarding_records(
+        &self,
+    ) -> Result<Vec<(OnboardingRecord, OnboardingStatus)>, OnboardingError> {
         let (oid, onboarding) = self.onboarding_parts()?;
         onboarding
             .store
@@ -495,16 +516,32 @@ impl Verifier {
             .map(|record| {
                 let record = self.judged(oid, onboarding, record)?;
                 let status = self.status_of(oid, &record);
-                Ok(json!({
-                    "id": record.id,
-                    "person": record.person,
-                    "position_name": record.position_name,
-                    "started_at": rfc3339(record.started_at),
-                    "status": status,
-                    "overall": record.decision.as_ref().map(|d| d.overall),
-                }))
+                Ok((record, status))
             })
             .collect()
+    }
+
+    /// One onboarding with its status and the grants its post calls for.
+    pub fn onboarding_record(
+        &self,
+        id: &str,
+    ) -> Result<(OnboardingRecord, OnboardingStatus, Vec<LocalGrant>), OnboardingError> {
+        let (oid, onboarding) = self.onboarding_parts()?;
+        let record = self.current(oid, onboarding, id)?;
+        let status = self.status_of(oid, &record);
+        let grants = onboarding.policy.grants_for(&record.post);
+        Ok((record, status, grants))
+    }
+
+    /// The QR code (SVG) of an onboarding's presentation request, and the link it carries.
+    pub fn onboarding_qr_svg(
+        &self,
+        record: &OnboardingRecord,
+    ) -> Result<(String, String), OnboardingError> {
+        let (oid, _) = self.onboarding_parts()?;
+        let bytes = self.request_qr(oid, &record.request_id, crate::presentations::QrImage::Svg)?;
+        let svg = String::from_utf8(bytes).map_err(internal)?;
+        Ok((svg, oid.link(&record.request_id)))
     }
 
     fn current(

@@ -138,7 +138,7 @@ impl Oid4vp {
         format!("{}/request-objects/{id}", self.base_url)
     }
 
-    fn link(&self, id: &str) -> String {
+    pub(crate) fn link(&self, id: &str) -> String {
         oid4vp::openid4vp_uri(&self.client_id, &self.request_uri(id))
     }
 

@@ -16,6 +16,7 @@ use credentials::{
 use serde_json::Value;
 
 use crate::onboarding::Onboarding;
+use service_kit::console::ConsoleAccounts;
 use crate::presentations::Oid4vp;
 use crate::status::{FetchedList, StatusListFetcher};
 use crate::trust::TrustListFetcher;
@@ -32,6 +33,7 @@ pub struct Verifier {
     challenges: Mutex<HashMap<String, Instant>>,
     oid4vp: Option<Oid4vp>,
     onboarding: Option<Onboarding>,
+    console: Option<ConsoleAccounts>,
 }
 
 impl Verifier {
@@ -50,6 +52,7 @@ impl Verifier {
             challenges: Mutex::new(HashMap::new()),
             oid4vp: None,
             onboarding: None,
+            console: None,
         }
     }
 
@@ -72,6 +75,21 @@ impl Verifier {
 
     pub fn onboarding(&self) -> Option<&Onboarding> {
         self.onboarding.as_ref()
+    }
+
+    /// Enables the onboarding console's sign-in (its accounts live in the verifier's store).
+    pub fn with_console(mut self, accounts: ConsoleAccounts) -> Self {
+        self.console = Some(accounts);
+        self
+    }
+
+    pub fn console(&self) -> Option<&ConsoleAccounts> {
+        self.console.as_ref()
+    }
+
+    /// The URL the world reaches this verifier at.
+    pub fn public_base_url(&self) -> &str {
+        &self.default_domain
     }
 
     /// Checks issuers against this registry's trust list (BR-26a).
