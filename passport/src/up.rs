@@ -247,7 +247,10 @@ fn remember_console_password(data: &Path, console: &str, name: &str, password: &
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
     }
-    writeln!(file, "{console} console: username {name}, password {password}")?;
+    writeln!(
+        file,
+        "{console} console: username {name}, password {password}"
+    )?;
     file.sync_all()?;
     Ok(())
 }

@@ -61,6 +61,8 @@ pub struct Platform {
     /// The issuer's bearer token at the registry, from its registration.
     pub issuer_registry_token: String,
     pub http: reqwest::Client,
+    /// The running verifier, for what has no HTTP API (its console accounts).
+    pub verifier: std::sync::Arc<verifier::Verifier>,
     _data: tempfile::TempDir,
     stop: Vec<tokio::sync::oneshot::Sender<()>>,
     /// Services started after the platform (other trusts' issuers).
@@ -188,7 +190,7 @@ impl Platform {
         let stop = vec![
             spawn(issuer_listener, issuer_router),
             registry_stop,
-            spawn(verifier_listener, verifier::api::router(verifier)),
+            spawn(verifier_listener, verifier::api::router(verifier.clone())),
         ];
         let platform = Self {
             issuer_url: format!("http://{issuer_address}"),
@@ -197,6 +199,7 @@ impl Platform {
             issuer_did: issuer.did().to_owned(),
             issuer_registry_token,
             http: reqwest::Client::new(),
+            verifier,
             _data: data,
             stop,
             extra_stops: std::sync::Mutex::new(Vec::new()),

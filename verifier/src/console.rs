@@ -15,7 +15,9 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::json;
 use service_kit::console::ConsoleAccounts;
-use service_kit::console_web::{self, page, CheckedForm, Chrome, ConsoleHost, MessagePage, SignedIn};
+use service_kit::console_web::{
+    self, page, CheckedForm, Chrome, ConsoleHost, MessagePage, SignedIn,
+};
 
 use crate::access::{OverallState, RequirementState};
 use crate::onboarding::{grants_csv, HrAction, OnboardingError, OnboardingStatus, StartOnboarding};
@@ -94,9 +96,15 @@ fn chrome(user: &SignedIn) -> Chrome {
 
 fn failure(user: &SignedIn, error: OnboardingError) -> Response {
     match error {
-        OnboardingError::NotFound(why) => problem_page(user, StatusCode::NOT_FOUND, "Not found", why),
-        OnboardingError::Invalid(why) => problem_page(user, StatusCode::BAD_REQUEST, "This cannot be done", why),
-        OnboardingError::Conflict(why) => problem_page(user, StatusCode::CONFLICT, "This cannot be done now", why),
+        OnboardingError::NotFound(why) => {
+            problem_page(user, StatusCode::NOT_FOUND, "Not found", why)
+        }
+        OnboardingError::Invalid(why) => {
+            problem_page(user, StatusCode::BAD_REQUEST, "This cannot be done", why)
+        }
+        OnboardingError::Conflict(why) => {
+            problem_page(user, StatusCode::CONFLICT, "This cannot be done now", why)
+        }
         OnboardingError::Internal(why) => {
             tracing::error!(%why, "onboarding console");
             problem_page(
@@ -129,7 +137,10 @@ struct HomePage {
 
 async fn home(State(verifier): State<Arc<Verifier>>, user: SignedIn) -> Response {
     let Some(onboarding) = verifier.onboarding() else {
-        return failure(&user, OnboardingError::NotFound("Onboarding is not enabled here.".into()));
+        return failure(
+            &user,
+            OnboardingError::NotFound("Onboarding is not enabled here.".into()),
+        );
     };
     let records = match verifier.onboarding_records() {
         Ok(records) => records,
@@ -190,34 +201,67 @@ struct StartForm {
     employment_type: String,
 }
 
-fn new_page(verifier: &Verifier, user: &SignedIn, form: &StartForm, error: Option<String>, status: StatusCode) -> Response {
+fn new_page(
+    verifier: &Verifier,
+    user: &SignedIn,
+    form: &StartForm,
+    error: Option<String>,
+    status: StatusCode,
+) -> Response {
     let Some(onboarding) = verifier.onboarding() else {
-        return failure(user, OnboardingError::NotFound("Onboarding is not enabled here.".into()));
+        return failure(
+            user,
+            OnboardingError::NotFound("Onboarding is not enabled here.".into()),
+        );
     };
     let choices = onboarding.choices();
-    let options = |list: &serde_json::Value, value: &dyn Fn(&serde_json::Value) -> (String, String), chosen: &str| -> Vec<SelectOption> {
+    let options = |list: &serde_json::Value,
+                   value: &dyn Fn(&serde_json::Value) -> (String, String),
+                   chosen: &str|
+     -> Vec<SelectOption> {
         list.as_array()
             .into_iter()
             .flatten()
             .map(|item| {
                 let (v, label) = value(item);
-                SelectOption { selected: v == chosen, value: v, label }
+                SelectOption {
+                    selected: v == chosen,
+                    value: v,
+                    label,
+                }
             })
             .collect()
     };
     let text = |v: &serde_json::Value| v.as_str().unwrap_or_default().to_owned();
     let positions = options(
         &choices["positions"],
-        &|p| (text(&p["id"]), format!("{} ({}, {})", text(&p["name"]), text(&p["id"]), text(&p["job_role"]))),
+        &|p| {
+            (
+                text(&p["id"]),
+                format!(
+                    "{} ({}, {})",
+                    text(&p["name"]),
+                    text(&p["id"]),
+                    text(&p["job_role"])
+                ),
+            )
+        },
         &form.position,
     );
-    let staff_groups = options(&choices["staff_groups"], &|g| (text(g), text(g)), &form.staff_group);
+    let staff_groups = options(
+        &choices["staff_groups"],
+        &|g| (text(g), text(g)),
+        &form.staff_group,
+    );
     let employment_types = EmploymentType::ALL
         .iter()
         .map(|kind| {
-            let value = serde_json::to_value(kind).map(|v| text(&v)).unwrap_or_default();
+            let value = serde_json::to_value(kind)
+                .map(|v| text(&v))
+                .unwrap_or_default();
             SelectOption {
-                selected: value == form.employment_type || (form.employment_type.is_empty() && *kind == EmploymentType::Permanent),
+                selected: value == form.employment_type
+                    || (form.employment_type.is_empty() && *kind == EmploymentType::Permanent),
                 value,
                 label: kind.label().into(),
             }
@@ -241,7 +285,13 @@ async fn new_form(State(verifier): State<Arc<Verifier>>, user: SignedIn) -> Resp
     if let Some(refused) = user.refusal_without(OFFICER, "start an onboarding") {
         return refused;
     }
-    new_page(&verifier, &user, &StartForm::default(), None, StatusCode::OK)
+    new_page(
+        &verifier,
+        &user,
+        &StartForm::default(),
+        None,
+        StatusCode::OK,
+    )
 }
 
 async fn start(State(verifier): State<Arc<Verifier>>, posted: CheckedForm<StartForm>) -> Response {
@@ -252,7 +302,13 @@ async fn start(State(verifier): State<Arc<Verifier>>, posted: CheckedForm<StartF
     let employment_type: Option<EmploymentType> =
         serde_json::from_value(json!(form.employment_type)).ok();
     let Some(employment_type) = employment_type else {
-        return new_page(&verifier, &user, &form, Some("Choose an employment type.".into()), StatusCode::BAD_REQUEST);
+        return new_page(
+            &verifier,
+            &user,
+            &form,
+            Some("Choose an employment type.".into()),
+            StatusCode::BAD_REQUEST,
+        );
     };
     let started = verifier.start_onboarding(&StartOnboarding {
         person: form.person.clone(),
@@ -266,9 +322,13 @@ async fn start(State(verifier): State<Arc<Verifier>>, posted: CheckedForm<StartF
             let id = view["id"].as_str().unwrap_or_default();
             Redirect::to(&format!("/console/onboardings/{id}")).into_response()
         }
-        Err(OnboardingError::Invalid(why)) => {
-            new_page(&verifier, &user, &form, Some(sentence(&why)), StatusCode::BAD_REQUEST)
-        }
+        Err(OnboardingError::Invalid(why)) => new_page(
+            &verifier,
+            &user,
+            &form,
+            Some(sentence(&why)),
+            StatusCode::BAD_REQUEST,
+        ),
         Err(other) => failure(&user, other),
     }
 }
@@ -276,7 +336,10 @@ async fn start(State(verifier): State<Arc<Verifier>>, posted: CheckedForm<StartF
 /// A message from the service as a sentence for the page.
 fn sentence(text: &str) -> String {
     let mut chars = text.chars();
-    let mut out: String = chars.next().map(|c| c.to_uppercase().collect()).unwrap_or_default();
+    let mut out: String = chars
+        .next()
+        .map(|c| c.to_uppercase().collect())
+        .unwrap_or_default();
     out.push_str(chars.as_str());
     if !out.ends_with('.') {
         out.push('.');
@@ -321,7 +384,14 @@ struct ShowPage {
     justification: String,
 }
 
-fn show_page(verifier: &Verifier, user: &SignedIn, id: &str, error: Option<String>, justification: String, status_code_http: StatusCode) -> Response {
+fn show_page(
+    verifier: &Verifier,
+    user: &SignedIn,
+    id: &str,
+    error: Option<String>,
+    justification: String,
+    status_code_http: StatusCode,
+) -> Response {
     let (record, status, proposed) = match verifier.onboarding_record(id) {
         Ok(found) => found,
         Err(error) => return failure(user, error),
@@ -372,7 +442,11 @@ fn show_page(verifier: &Verifier, user: &SignedIn, id: &str, error: Option<Strin
         .map(|hr| hr.grants.clone())
         .unwrap_or(proposed);
     let decision_text = record.hr.as_ref().map(|hr| match hr.action {
-        HrAction::Accepted => format!("Accepted by {} on {}.", hr.by, hr.at.format("%d %b %Y %H:%M")),
+        HrAction::Accepted => format!(
+            "Accepted by {} on {}.",
+            hr.by,
+            hr.at.format("%d %b %Y %H:%M")
+        ),
         HrAction::Bypassed => format!(
             "Checklist bypassed by {} on {}: {}",
             hr.by,
@@ -420,11 +494,19 @@ fn show_page(verifier: &Verifier, user: &SignedIn, id: &str, error: Option<Strin
     )
 }
 
-async fn show(State(verifier): State<Arc<Verifier>>, user: SignedIn, Path(id): Path<String>) -> Response {
+async fn show(
+    State(verifier): State<Arc<Verifier>>,
+    user: SignedIn,
+    Path(id): Path<String>,
+) -> Response {
     show_page(&verifier, &user, &id, None, String::new(), StatusCode::OK)
 }
 
-async fn status(State(verifier): State<Arc<Verifier>>, _user: SignedIn, Path(id): Path<String>) -> Response {
+async fn status(
+    State(verifier): State<Arc<Verifier>>,
+    _user: SignedIn,
+    Path(id): Path<String>,
+) -> Response {
     match verifier.onboarding_record(&id) {
         Ok((_, status, _)) => (
             [(header::CACHE_CONTROL, "no-store")],
@@ -438,14 +520,25 @@ async fn status(State(verifier): State<Arc<Verifier>>, _user: SignedIn, Path(id)
 #[derive(Deserialize)]
 struct NoFields {}
 
-async fn accept(State(verifier): State<Arc<Verifier>>, Path(id): Path<String>, posted: CheckedForm<NoFields>) -> Response {
+async fn accept(
+    State(verifier): State<Arc<Verifier>>,
+    Path(id): Path<String>,
+    posted: CheckedForm<NoFields>,
+) -> Response {
     let user = posted.user;
     if let Some(refused) = user.refusal_without(HR, "accept an onboarding") {
         return refused;
     }
     match verifier.accept_onboarding(&id, &user.account.care_identity_uuid) {
         Ok(_) => Redirect::to(&format!("/console/onboardings/{id}")).into_response(),
-        Err(OnboardingError::Conflict(why)) => show_page(&verifier, &user, &id, Some(sentence(&why)), String::new(), StatusCode::CONFLICT),
+        Err(OnboardingError::Conflict(why)) => show_page(
+            &verifier,
+            &user,
+            &id,
+            Some(sentence(&why)),
+            String::new(),
+            StatusCode::CONFLICT,
+        ),
         Err(other) => failure(&user, other),
     }
 }
@@ -456,7 +549,11 @@ struct BypassForm {
     justification: String,
 }
 
-async fn bypass(State(verifier): State<Arc<Verifier>>, Path(id): Path<String>, posted: CheckedForm<BypassForm>) -> Response {
+async fn bypass(
+    State(verifier): State<Arc<Verifier>>,
+    Path(id): Path<String>,
+    posted: CheckedForm<BypassForm>,
+) -> Response {
     let CheckedForm { user, form } = posted;
     if let Some(refused) = user.refusal_without(HR, "bypass a checklist") {
         return refused;
@@ -480,7 +577,10 @@ fn csv_download(user: &SignedIn, rows: Result<String, OnboardingError>, name: &s
         Ok(csv) => (
             [
                 (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-                (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"{name}\""),
+                ),
                 (header::CACHE_CONTROL, "no-store".to_owned()),
             ],
             csv,
@@ -490,11 +590,17 @@ fn csv_download(user: &SignedIn, rows: Result<String, OnboardingError>, name: &s
     }
 }
 
-async fn grants_of_csv(State(verifier): State<Arc<Verifier>>, user: SignedIn, Path(id): Path<String>) -> Response {
+async fn grants_of_csv(
+    State(verifier): State<Arc<Verifier>>,
+    user: SignedIn,
+    Path(id): Path<String>,
+) -> Response {
     if let Some(refused) = user.refusal_without(HR, "export grants") {
         return refused;
     }
-    let csv = verifier.recorded_grants(Some(&id)).and_then(|rows| grants_csv(&rows));
+    let csv = verifier
+        .recorded_grants(Some(&id))
+        .and_then(|rows| grants_csv(&rows));
     csv_download(&user, csv, &format!("grants-{id}.csv"))
 }
 
@@ -502,6 +608,8 @@ async fn all_grants_csv(State(verifier): State<Arc<Verifier>>, user: SignedIn) -
     if let Some(refused) = user.refusal_without(HR, "export grants") {
         return refused;
     }
-    let csv = verifier.recorded_grants(None).and_then(|rows| grants_csv(&rows));
+    let csv = verifier
+        .recorded_grants(None)
+        .and_then(|rows| grants_csv(&rows));
     csv_download(&user, csv, "grants.csv")
 }

@@ -16,10 +16,10 @@ use credentials::{
 use serde_json::Value;
 
 use crate::onboarding::Onboarding;
-use service_kit::console::ConsoleAccounts;
 use crate::presentations::Oid4vp;
 use crate::status::{FetchedList, StatusListFetcher};
 use crate::trust::TrustListFetcher;
+use service_kit::console::ConsoleAccounts;
 
 /// How long a challenge from `POST /challenges` may be used.
 const CHALLENGE_LIFETIME: Duration = Duration::from_secs(300);

@@ -58,6 +58,13 @@ async fn start(platform: &Platform, person: &str, position: &str, staff_group: &
 /// The new starter collects their credentials (SD-JWT VCs) and answers the onboarding's
 /// QR code with everything it asks that they hold.
 async fn new_starter_presents(platform: &Platform, person_id: &str, started: &Value) {
+    let link = started["request"]["openid4vp_uri"].as_str().unwrap();
+    new_starter_answers(platform, person_id, link).await;
+}
+
+/// The new starter collects their credentials (SD-JWT VCs) and answers a presentation
+/// request's link (what its QR code carries) with everything it asks that they hold.
+pub async fn new_starter_answers(platform: &Platform, person_id: &str, link: &str) {
     let dir = tempfile::tempdir().unwrap();
     let wallet = Wallet::open(
         dir.path(),
@@ -84,7 +91,6 @@ async fn new_starter_presents(platform: &Platform, person_id: &str, started: &Va
         )
         .await
         .unwrap();
-    let link = started["request"]["openid4vp_uri"].as_str().unwrap();
     let request = wallet.read_request(link).await.unwrap();
     let chosen: BTreeMap<String, String> = request
         .candidates
