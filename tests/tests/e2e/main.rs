@@ -2,6 +2,7 @@
 //! through their HTTP APIs, as a trust's systems would.
 
 mod bad_input;
+mod browser;
 mod console;
 mod esr;
 mod interop;
