@@ -12,6 +12,11 @@ if (waiting) {
   const ask = async () => {
     try {
       const response = await fetch(waiting.dataset.poll, { credentials: 'same-origin' });
+      if (response.redirected) {
+        // The session ended: reloading leads to the sign-in page and back here after.
+        window.location.reload();
+        return;
+      }
       if (response.ok) {
         const { status } = await response.json();
         if (status !== waiting.dataset.status) {
