@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -14,6 +14,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use service_kit::json::{MAX_DOCUMENT_BODY, MAX_JSON_BODY};
 use service_kit::problem::not_found_fallback;
+use service_kit::QueryParams;
 use service_kit::{ApiError, BearerToken, JsonBody, ProblemKind};
 
 use crate::error::IssuerError;
@@ -132,7 +133,7 @@ struct ImportQuery {
 
 async fn import_people(
     State(issuer): State<Arc<Issuer>>,
-    Query(query): Query<ImportQuery>,
+    QueryParams(query): QueryParams<ImportQuery>,
     JsonBody(extract): JsonBody<Value>,
 ) -> Result<Json<Value>, ApiError> {
     let report = issuer.import_people(&extract, query.skip_invalid)?;
@@ -286,7 +287,7 @@ struct EventLogQuery {
 
 async fn event_log(
     State(issuer): State<Arc<Issuer>>,
-    Query(query): Query<EventLogQuery>,
+    QueryParams(query): QueryParams<EventLogQuery>,
 ) -> Result<Json<Value>, ApiError> {
     Ok(Json(
         json!({ "events": issuer.event_log(query.person_id.as_deref())? }),
@@ -301,7 +302,7 @@ struct RaRequestQuery {
 
 async fn ra_requests(
     State(issuer): State<Arc<Issuer>>,
-    Query(query): Query<RaRequestQuery>,
+    QueryParams(query): QueryParams<RaRequestQuery>,
 ) -> Result<Json<Value>, ApiError> {
     Ok(Json(
         json!({ "requests": issuer.ra_requests(query.state)? }),

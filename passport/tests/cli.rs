@@ -311,14 +311,15 @@ fn the_operator_manages_issuers_and_revokes_from_the_command_line() {
         assert!(said.contains(expected), "{expected}: {said}");
     }
 
-    // `passport up` registered its verifier too, under its did:web, for its organisation;
-    // the operator manages verifiers as issuers, with a reason, and each change is audited.
+    // `passport up` registered its verifier too, under its did:web, for the receiving trust
+    // its onboarding policy names (RTH); the operator manages verifiers as issuers, with a
+    // reason, and each change is audited.
     let local_verifier = format!("did:web:127.0.0.1%3A{verifier_port}");
     let listed = registry(&["verifiers", "list"]);
     let said = text(&listed);
     assert!(listed.status.success(), "{said}");
     assert!(
-        said.contains(&local_verifier) && said.contains("RJ1") && said.contains("active"),
+        said.contains(&local_verifier) && said.contains("RTH") && said.contains("active"),
         "{said}"
     );
     let desk = "did:web:onboarding.rth.example";

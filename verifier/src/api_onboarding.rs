@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::extract::{FromRequestParts, Path, State};
 use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -12,7 +12,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
-use service_kit::{ApiError, JsonBody, ProblemKind};
+use service_kit::{ApiError, JsonBody, ProblemKind, QueryParams};
 
 use crate::api::{bearer_token, oid4vp};
 use crate::onboarding::{grants_csv, OnboardingError, StartOnboarding};
@@ -235,7 +235,7 @@ struct AuditFilter {
 async fn audit(
     State(verifier): State<Arc<Verifier>>,
     caller: Caller,
-    Query(filter): Query<AuditFilter>,
+    QueryParams(filter): QueryParams<AuditFilter>,
 ) -> Result<Response, ApiError> {
     caller.must_be_hr()?;
     let entries = verifier.onboarding_audit(filter.onboarding.as_deref())?;

@@ -485,6 +485,22 @@ async fn onboarding_refuses_bad_starts_and_callers_and_changes_nothing() {
     assert_eq!(listed["onboardings"], json!([]), "nothing was started");
     let (_, audit) = call(&platform, "GET", "/onboarding-audit", Some(HR_TOKEN), None).await;
     assert_eq!(audit["entries"], json!([]));
+    let (status, refused) = call(
+        &platform,
+        "GET",
+        "/onboarding-audit?colour=red",
+        Some(HR_TOKEN),
+        None,
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert!(
+        refused["detail"]
+            .as_str()
+            .unwrap()
+            .contains("unknown field `colour`"),
+        "{refused:#}"
+    );
 
     // A good start is listed, and waits for the wallet.
     let started = start(
