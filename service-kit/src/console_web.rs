@@ -36,6 +36,7 @@ pub trait ConsoleHost: Send + Sync + 'static {
 }
 
 /// What every page shows around its content.
+#[derive(Clone)]
 pub struct Chrome {
     pub service: String,
     /// The signed-in user's name, for the header.
@@ -153,11 +154,7 @@ impl SignedIn {
         Some(page(
             StatusCode::FORBIDDEN,
             &MessagePage {
-                chrome: Chrome {
-                    service: self.chrome.service.clone(),
-                    user: self.chrome.user.clone(),
-                    csrf: self.chrome.csrf.clone(),
-                },
+                chrome: self.chrome.clone(),
                 heading: "You cannot do this".into(),
                 message: format!("Your account does not have the role needed to {what}."),
                 link: "/".into(),
@@ -241,11 +238,7 @@ impl<H: ConsoleHost, T: DeserializeOwned + Send> FromRequest<Arc<H>> for Checked
             return Err(page(
                 StatusCode::FORBIDDEN,
                 &MessagePage {
-                    chrome: Chrome {
-                        service: user.chrome.service.clone(),
-                        user: user.chrome.user.clone(),
-                        csrf: user.chrome.csrf.clone(),
-                    },
+                    chrome: user.chrome.clone(),
                     heading: "This form has expired".into(),
                     message: "Nothing was changed. Go back, reload the page and try again.".into(),
                     link: "/".into(),

@@ -87,11 +87,7 @@ fn problem_page(user: &SignedIn, status: StatusCode, heading: &str, message: Str
 }
 
 fn chrome(user: &SignedIn) -> Chrome {
-    Chrome {
-        service: user.chrome.service.clone(),
-        user: user.chrome.user.clone(),
-        csrf: user.chrome.csrf.clone(),
-    }
+    user.chrome.clone()
 }
 
 fn failure(user: &SignedIn, error: OnboardingError) -> Response {

@@ -152,7 +152,7 @@ fn template_from_needs(name: &str, description: &str, needs: &[Need]) -> Templat
     }
 }
 
-const IDENTITY: Need = Need {
+pub(crate) const IDENTITY: Need = Need {
     id: "identity",
     kind: CredentialKind::CareIdentity,
     claims: &[

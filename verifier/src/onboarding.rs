@@ -11,7 +11,7 @@
 
 use std::path::Path;
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use credentials::identifiers::CareIdentityUuid;
 use credentials::rbac::RbacCatalogue;
 use credentials::CredentialKind;
@@ -22,9 +22,9 @@ use sled::transaction::{ConflictableTransactionError, TransactionError, Transact
 
 use crate::access::{decide, AccessDecision, Evidence, OverallState};
 use crate::dcql::DcqlQuery;
-use crate::oid4vp::{query_for_needs, random_token, Need};
+use crate::oid4vp::{query_for_needs, random_token, Need, IDENTITY};
 use crate::policy::{Checklist, EmploymentType, LocalGrant, Policy, Post, Requirement};
-use crate::presentations::{Oid4vp, RequestError};
+use crate::presentations::{rfc3339, Oid4vp, RequestError};
 use crate::service::Verifier;
 
 const ONBOARDING_TREE: &str = "onboardings";
@@ -336,18 +336,7 @@ const CHECKS: &[&str] = &["checkedBy", "checks"];
 fn request_for(checklist: &Checklist) -> DcqlQuery {
     let needs_any =
         |requirements: &[Requirement]| requirements.iter().any(|r| checklist.require.contains(r));
-    let mut needs = vec![Need {
-        id: "identity",
-        kind: CredentialKind::CareIdentity,
-        claims: &[
-            "careIdentityUuid",
-            "givenName",
-            "familyName",
-            "identityProofing",
-        ],
-        optional_claims: &[],
-        required: true,
-    }];
+    let mut needs = vec![IDENTITY];
     if needs_any(&[Requirement::Employment]) {
         needs.push(Need {
             id: "employment",
@@ -389,10 +378,6 @@ fn request_for(checklist: &Checklist) -> DcqlQuery {
         });
     }
     query_for_needs(&needs)
-}
-
-fn rfc3339(at: DateTime<Utc>) -> String {
-    at.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
 impl Verifier {
