@@ -61,6 +61,7 @@ pub fn router(issuer: Arc<Issuer>, token: BearerToken) -> Router {
         .route(CONTEXT_PATH, get(context))
         .route("/schemas/{slug}/v1", get(schema))
         .merge(crate::api_oid4vci::public_routes())
+        .merge(crate::console::routes())
         .merge(protected)
         .fallback(not_found_fallback)
         .with_state(issuer)

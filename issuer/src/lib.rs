@@ -9,6 +9,7 @@
 
 pub mod api;
 pub mod api_oid4vci;
+pub mod console;
 pub mod error;
 pub mod esr;
 pub mod events;
@@ -52,6 +53,8 @@ pub fn build(settings: &IssuerSettings) -> Result<(Arc<Issuer>, Router)> {
         .map_err(|e| IssuerError::Settings(e.to_string()))?;
     std::fs::create_dir_all(&settings.data_dir).map_err(|e| IssuerError::Store(e.to_string()))?;
     let store = store::SledStore::open(&settings.data_dir)?;
+    let console = service_kit::console::ConsoleAccounts::open(store.database())
+        .map_err(|e| IssuerError::Store(e.to_string()))?;
     let mut issuer = Issuer::new(
         Arc::new(store),
         Arc::new(catalogue),
@@ -62,7 +65,8 @@ pub fn build(settings: &IssuerSettings) -> Result<(Arc<Issuer>, Router)> {
     .with_import_policy(esr::ImportPolicy {
         synthetic_data_only: settings.synthetic_data_only,
     })
-    .with_oid4vci_settings(oid4vci_settings(settings)?);
+    .with_oid4vci_settings(oid4vci_settings(settings)?)
+    .with_console(console);
     match (&settings.registry_url, &settings.registry_token) {
         (Some(url), Some(token)) => {
             issuer =

@@ -92,6 +92,10 @@ pub struct OfferRequest {
     /// How long the QR code and PIN last, up to the issuer's `offer_ttl_seconds` (the
     /// default): an officer handing it over in person can make it last minutes.
     pub expires_in_seconds: Option<u64>,
+    /// The RA making the offer, when the console knows who they are (BR-34); the API's
+    /// shared token names no one, so it cannot be sent.
+    #[serde(skip)]
+    pub created_by: Option<String>,
 }
 
 /// The RA's answer: everything to hand the person, once. The PIN is not kept and cannot
@@ -209,16 +213,7 @@ impl Issuer {
                 "formats, when given, must name at least one format".into(),
             ));
         }
-        let supported: Vec<CredentialKind> = {
-            // The wallet's key is known only when it asks; some types need one (a remote
-            // signing credential certifies it), so ask as if a key were there.
-            let as_if_bound = Some(OFFER_PLACEHOLDER_HOLDER.to_owned());
-            let unsigned = credentials_for(&person, &self.issuance_context(as_if_bound))?;
-            CredentialKind::ALL
-                .into_iter()
-                .filter(|kind| unsigned.iter().any(|c| c.kind() == *kind))
-                .collect()
-        };
+        let supported = self.offerable_kinds(&person)?;
         let kinds: Vec<CredentialKind> = match &request.types {
             None => supported.clone(),
             Some(names) => {
@@ -266,7 +261,8 @@ impl Issuer {
             &OfferSecrets::random(&mut rand::rngs::OsRng),
             &self.oid4vci.key,
         );
-        let record = created.record;
+        let mut record = created.record;
+        record.created_by = request.created_by.clone();
         let endpoints = &self.oid4vci.endpoints;
         let credential_offer = offer_json(endpoints, &record);
         let credential_offer_uri = endpoints.offer(&record.offer_id);
@@ -301,6 +297,27 @@ impl Issuer {
             person_id: record.person_id,
             credential_configuration_ids: record.credential_configuration_ids,
         })
+    }
+
+    /// The credential types a person's record supports here, which an offer can carry.
+    pub fn offerable_types(&self, person_id: &str) -> Result<Vec<CredentialKind>> {
+        self.offerable_kinds(&self.stored_person(person_id)?)
+    }
+
+    fn offerable_kinds(&self, person: &EsrPerson) -> Result<Vec<CredentialKind>> {
+        // The wallet's key is known only when it asks; some types need one (a remote
+        // signing credential certifies it), so ask as if a key were there.
+        let as_if_bound = Some(OFFER_PLACEHOLDER_HOLDER.to_owned());
+        let unsigned = credentials_for(person, &self.issuance_context(as_if_bound))?;
+        Ok(CredentialKind::ALL
+            .into_iter()
+            .filter(|kind| unsigned.iter().any(|c| c.kind() == *kind))
+            .collect())
+    }
+
+    /// The longest an offer may last here (`offer_ttl_seconds`).
+    pub fn longest_offer_seconds(&self) -> i64 {
+        self.oid4vci.settings.offer_ttl.num_seconds()
     }
 
     fn stored_person(&self, person_id: &str) -> Result<EsrPerson> {
@@ -344,6 +361,28 @@ impl Issuer {
             "max_pin_attempts": offer.max_pin_attempts,
             "redeemed_at": offer.redeemed_at.as_ref().map(xsd_date_time),
         }))
+    }
+
+    /// A person's offers, newest first (never a code or a PIN leaves through this: the
+    /// console shows only their status).
+    pub fn offers_for(&self, person_id: &str) -> Result<Vec<OfferRecord>> {
+        self.person(person_id)?;
+        self.store.offers_for(person_id)
+    }
+
+    /// An offer's record and where it stands now.
+    pub fn offer_record(&self, offer_id: &str) -> Result<(OfferRecord, &'static str)> {
+        let offer = self
+            .store
+            .offer(offer_id)?
+            .ok_or_else(|| IssuerError::NotFound("no such credential offer".into()))?;
+        let status = offer.status(self.clock.now());
+        Ok((offer, status))
+    }
+
+    /// The link an offer's QR code carries.
+    pub fn offer_link(&self, offer_id: &str) -> String {
+        offer_uri_by_reference(&self.oid4vci.endpoints.offer(offer_id))
     }
 
     /// The offer's QR code again, while it can be redeemed.

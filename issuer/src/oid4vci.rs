@@ -229,6 +229,12 @@ struct About {
     claims: &'static [(&'static str, &'static str, bool)],
 }
 
+/// What people call a credential type: the name a wallet shows from the metadata, and
+/// the RA console too.
+pub fn display_name(kind: CredentialKind) -> &'static str {
+    describe(kind).name
+}
+
 const UUID: (&str, &str, bool) = ("careIdentityUuid", "Care Identity UUID", true);
 
 fn describe(kind: CredentialKind) -> About {
@@ -359,6 +365,10 @@ pub struct OfferRecord {
     pub state: OfferState,
     #[serde(default)]
     pub redeemed_at: Option<DateTime<Utc>>,
+    /// The Care Identity UUID of the RA who made the offer in the console (BR-34); none
+    /// when it came through the API's shared token.
+    #[serde(default)]
+    pub created_by: Option<String>,
 }
 
 impl OfferRecord {
@@ -431,6 +441,7 @@ pub fn new_offer(terms: OfferTerms<'_>, secrets: &OfferSecrets, key: &OfferKey) 
         max_pin_attempts: terms.max_pin_attempts.max(1),
         state: OfferState::Pending,
         redeemed_at: None,
+        created_by: None,
     };
     NewOffer { record, tx_code }
 }

@@ -41,6 +41,8 @@ pub struct Issuer {
     pub(crate) lifecycle: tokio::sync::Mutex<()>,
     /// OpenID4VCI: endpoints, the MAC secret for PINs and nonces, lifetimes.
     pub(crate) oid4vci: crate::offers::Oid4vci,
+    console: Option<service_kit::console::ConsoleAccounts>,
+    public_base_url: String,
 }
 
 /// What the RA asks for when issuing a person's credentials.
@@ -129,7 +131,23 @@ impl Issuer {
             status: None,
             lifecycle: tokio::sync::Mutex::new(()),
             oid4vci,
+            console: None,
+            public_base_url: public_base_url.to_owned(),
         })
+    }
+
+    /// Enables the RA console's sign-in (its accounts live in the issuer's store).
+    pub fn with_console(mut self, accounts: service_kit::console::ConsoleAccounts) -> Self {
+        self.console = Some(accounts);
+        self
+    }
+
+    pub fn console(&self) -> Option<&service_kit::console::ConsoleAccounts> {
+        self.console.as_ref()
+    }
+
+    pub fn public_base_url(&self) -> &str {
+        &self.public_base_url
     }
 
     /// Every credential issued from now on gets status entries from this allocator.

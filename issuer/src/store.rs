@@ -158,6 +158,8 @@ pub trait IssuerStore: Send + Sync {
     /// Stores a new credential offer, findable by id and by its pre-authorized code.
     fn put_offer(&self, offer: &OfferRecord) -> Result<()>;
     fn offer(&self, offer_id: &str) -> Result<Option<OfferRecord>>;
+    /// A person's offers, newest first, for the RA console.
+    fn offers_for(&self, person_id: &str) -> Result<Vec<OfferRecord>>;
     fn offer_for_code(&self, pre_authorized_code: &str) -> Result<Option<OfferRecord>>;
     /// A token request's outcome in one transaction: the offer as it now stands (a wrong
     /// PIN counted, locked, or redeemed) and the access token it earned, if any.
@@ -221,6 +223,11 @@ impl SledStore {
             spent_nonces: tree("spent_nonces")?,
             db,
         })
+    }
+
+    /// The store's database, which the RA console keeps its accounts and sessions in.
+    pub fn database(&self) -> sled::Db {
+        self.db.clone()
     }
 
     fn flush(&self) -> Result<()> {
@@ -426,6 +433,13 @@ impl IssuerStore for SledStore {
 
     fn offer(&self, offer_id: &str) -> Result<Option<OfferRecord>> {
         decode_optional(self.offers.get(offer_id.as_bytes()).map_err(store_error)?)
+    }
+
+    fn offers_for(&self, person_id: &str) -> Result<Vec<OfferRecord>> {
+        let mut offers: Vec<OfferRecord> = decode_all(&self.offers)?;
+        offers.retain(|offer| offer.person_id == person_id);
+        offers.sort_by_key(|offer| std::cmp::Reverse(offer.created_at));
+        Ok(offers)
     }
 
     fn offer_for_code(&self, pre_authorized_code: &str) -> Result<Option<OfferRecord>> {

@@ -20,7 +20,12 @@ if (waiting) {
       if (response.ok) {
         const { status } = await response.json();
         if (status !== waiting.dataset.status) {
-          window.location.reload();
+          // A page made by a form post names where to go, so as not to post it again.
+          if (waiting.dataset.next) {
+            window.location.assign(waiting.dataset.next);
+          } else {
+            window.location.reload();
+          }
           return;
         }
       }

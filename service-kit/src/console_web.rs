@@ -79,6 +79,27 @@ pub fn page(status: StatusCode, template: &impl Template) -> Response {
     }
 }
 
+/// A service's error message as a sentence for a page: capitalised, with a full stop.
+pub fn sentence(text: &str) -> String {
+    let mut chars = text.chars();
+    let mut out: String = chars
+        .next()
+        .map(|c| c.to_uppercase().collect())
+        .unwrap_or_default();
+    out.push_str(chars.as_str());
+    if !out.ends_with('.') {
+        out.push('.');
+    }
+    out
+}
+
+/// A stored RFC 3339 time as a page shows it; the text as it is when it is not one.
+pub fn when(text: &str) -> String {
+    chrono::DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&Utc).format("%d %b %Y %H:%M").to_string())
+        .unwrap_or_else(|_| text.to_owned())
+}
+
 fn secure_headers() -> HeaderMap {
     let mut headers = HeaderMap::new();
     headers.insert(

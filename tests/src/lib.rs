@@ -63,6 +63,8 @@ pub struct Platform {
     pub http: reqwest::Client,
     /// The running verifier, for what has no HTTP API (its console accounts).
     pub verifier: std::sync::Arc<verifier::Verifier>,
+    /// The running issuer, for its RA console's accounts.
+    pub issuer: std::sync::Arc<issuer::Issuer>,
     _data: tempfile::TempDir,
     stop: Vec<tokio::sync::oneshot::Sender<()>>,
     /// Services started after the platform (other trusts' issuers).
@@ -200,6 +202,7 @@ impl Platform {
             issuer_registry_token,
             http: reqwest::Client::new(),
             verifier,
+            issuer,
             _data: data,
             stop,
             extra_stops: std::sync::Mutex::new(Vec::new()),

@@ -16,7 +16,7 @@ use serde::Deserialize;
 use serde_json::json;
 use service_kit::console::ConsoleAccounts;
 use service_kit::console_web::{
-    self, page, CheckedForm, Chrome, ConsoleHost, MessagePage, SignedIn,
+    self, page, sentence, CheckedForm, Chrome, ConsoleHost, MessagePage, SignedIn,
 };
 
 use crate::access::{OverallState, RequirementState};
@@ -327,20 +327,6 @@ async fn start(State(verifier): State<Arc<Verifier>>, posted: CheckedForm<StartF
         ),
         Err(other) => failure(&user, other),
     }
-}
-
-/// A message from the service as a sentence for the page.
-fn sentence(text: &str) -> String {
-    let mut chars = text.chars();
-    let mut out: String = chars
-        .next()
-        .map(|c| c.to_uppercase().collect())
-        .unwrap_or_default();
-    out.push_str(chars.as_str());
-    if !out.ends_with('.') {
-        out.push('.');
-    }
-    out
 }
 
 struct RequirementRow {

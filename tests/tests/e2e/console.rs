@@ -9,21 +9,21 @@ use tests::Platform;
 
 use crate::onboarding::new_starter_answers;
 
-struct Browser {
+pub(crate) struct Browser {
     http: reqwest::Client,
     base: String,
     cookies: Vec<(String, String)>,
 }
 
-struct Page {
-    status: u16,
-    location: Option<String>,
-    body: String,
+pub(crate) struct Page {
+    pub(crate) status: u16,
+    pub(crate) location: Option<String>,
+    pub(crate) body: String,
 }
 
 impl Page {
     /// The value of the first hidden `csrf` field on the page.
-    fn csrf(&self) -> String {
+    pub(crate) fn csrf(&self) -> String {
         let start = self
             .body
             .find("name=\"csrf\" value=\"")
@@ -35,12 +35,17 @@ impl Page {
 
 impl Browser {
     fn new(platform: &Platform) -> Self {
+        Self::at(&platform.verifier_url)
+    }
+
+    /// A browser for the console at this base URL.
+    pub(crate) fn at(base: &str) -> Self {
         Browser {
             http: reqwest::Client::builder()
                 .redirect(Policy::none())
                 .build()
                 .unwrap(),
-            base: platform.verifier_url.clone(),
+            base: base.to_owned(),
             cookies: Vec::new(),
         }
     }
@@ -73,7 +78,7 @@ impl Browser {
         }
     }
 
-    async fn get(&mut self, path: &str) -> Page {
+    pub(crate) async fn get(&mut self, path: &str) -> Page {
         let response = self
             .http
             .get(format!("{}{path}", self.base))
@@ -84,7 +89,7 @@ impl Browser {
         self.finish(response).await
     }
 
-    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
+    pub(crate) async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
         let response = self
             .http
             .post(format!("{}{path}", self.base))
@@ -96,7 +101,7 @@ impl Browser {
         self.finish(response).await
     }
 
-    async fn sign_in(&mut self, username: &str, password: &str) -> Page {
+    pub(crate) async fn sign_in(&mut self, username: &str, password: &str) -> Page {
         let form = self.get("/login").await;
         let csrf = form.csrf();
         self.post(

@@ -12,6 +12,7 @@ mod oid4vc_their_wallet;
 mod oid4vci;
 mod oid4vp;
 mod onboarding;
+mod ra_console;
 mod status;
 mod trust;
 mod wallet;
