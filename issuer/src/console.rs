@@ -34,7 +34,7 @@ pub const RA: &str = "ra";
 /// Read-only: people, credentials, the queue and the event log.
 pub const AUDITOR: &str = "auditor";
 /// Manages the console's accounts.
-pub const ADMIN: &str = "admin";
+pub const ADMIN: &str = console_web::ADMIN;
 
 /// Rows a list page shows at most; a search narrows it.
 const PAGE_ROWS: usize = 200;
@@ -50,6 +50,17 @@ impl ConsoleHost for Issuer {
 
     fn console_over_https(&self) -> bool {
         self.public_base_url().starts_with("https://")
+    }
+
+    fn console_roles(&self) -> &'static [(&'static str, &'static str)] {
+        &[
+            (RA, "Make invitations and decide RA requests"),
+            (
+                AUDITOR,
+                "See people, credentials, requests and the event log",
+            ),
+            (ADMIN, "Manage this console's accounts"),
+        ]
     }
 }
 

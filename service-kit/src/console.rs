@@ -327,6 +327,87 @@ impl ConsoleAccounts {
         Ok(Some((session, account)))
     }
 
+    /// Every account, by username.
+    pub fn accounts(&self) -> Result<Vec<Account>, ConsoleError> {
+        self.accounts
+            .iter()
+            .values()
+            .map(|bytes| {
+                let bytes = bytes.map_err(store_error)?;
+                serde_json::from_slice(&bytes).map_err(store_error)
+            })
+            .collect()
+    }
+
+    /// Removes an account and ends its sessions at once. An administrator cannot remove
+    /// their own account, so a console always keeps one.
+    pub fn remove(&self, username: &str, by: &str) -> Result<Account, ConsoleError> {
+        if username == by {
+            return Err(ConsoleError::Invalid(
+                "You cannot remove your own account.".into(),
+            ));
+        }
+        let account = self
+            .get(username)?
+            .ok_or_else(|| ConsoleError::Invalid(format!("There is no account {username}.")))?;
+        self.accounts
+            .remove(username.as_bytes())
+            .map_err(store_error)?;
+        self.end_sessions_of(username)?;
+        self.db.flush().map_err(store_error)?;
+        Ok(account)
+    }
+
+    fn end_sessions_of(&self, username: &str) -> Result<(), ConsoleError> {
+        for entry in self.sessions.iter() {
+            let (key, bytes) = entry.map_err(store_error)?;
+            let session: Session = serde_json::from_slice(&bytes).map_err(store_error)?;
+            if session.username == username {
+                self.sessions.remove(key).map_err(store_error)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// A user changes their own password, giving the current one. Their other sessions
+    /// end; the one they are using goes on.
+    pub fn change_password(
+        &self,
+        username: &str,
+        current: &str,
+        new: &str,
+        keep_session: &str,
+    ) -> Result<(), ConsoleError> {
+        let mut account = self.get(username)?.ok_or(ConsoleError::WrongCredentials)?;
+        if !password_holds(current, &account.password_hash) {
+            return Err(ConsoleError::Invalid(
+                "Your current password is not right.".into(),
+            ));
+        }
+        if new.chars().count() < MIN_PASSWORD_CHARS {
+            return Err(ConsoleError::Invalid(format!(
+                "A password has at least {MIN_PASSWORD_CHARS} characters."
+            )));
+        }
+        if new == current {
+            return Err(ConsoleError::Invalid(
+                "Choose a password different from the current one.".into(),
+            ));
+        }
+        account.password_hash = hash_password(new)?;
+        let kept = self
+            .sessions
+            .get(token_key(keep_session))
+            .map_err(store_error)?;
+        self.end_sessions_of(username)?;
+        if let Some(bytes) = kept {
+            self.sessions
+                .insert(token_key(keep_session), bytes)
+                .map_err(store_error)?;
+        }
+        self.put(&account)
+    }
+
     pub fn sign_out(&self, token: &str) -> Result<(), ConsoleError> {
         self.sessions
             .remove(token_key(token))
@@ -529,6 +610,79 @@ mod tests {
             }
         }
         files
+    }
+
+    #[test]
+    fn removing_an_account_ends_its_sessions_and_no_one_removes_themselves() {
+        let (_dir, accounts) = accounts();
+        let now = Utc::now();
+        accounts
+            .create(officer("a long enough password"), now)
+            .unwrap();
+        let (token, _, _) = accounts
+            .sign_in("r.officer", "a long enough password", now)
+            .unwrap();
+        assert!(matches!(
+            accounts.remove("r.officer", "r.officer"),
+            Err(ConsoleError::Invalid(_))
+        ));
+        assert!(accounts.session(&token, now).unwrap().is_some());
+        assert!(matches!(
+            accounts.remove("nobody", "admin"),
+            Err(ConsoleError::Invalid(_))
+        ));
+        accounts.remove("r.officer", "admin").unwrap();
+        assert!(accounts.session(&token, now).unwrap().is_none());
+        assert!(accounts.accounts().unwrap().is_empty());
+        assert_eq!(
+            accounts.sign_in("r.officer", "a long enough password", now),
+            Err(ConsoleError::WrongCredentials)
+        );
+    }
+
+    #[test]
+    fn a_password_change_needs_the_current_one_and_ends_the_other_sessions() {
+        let (_dir, accounts) = accounts();
+        let now = Utc::now();
+        accounts
+            .create(officer("a long enough password"), now)
+            .unwrap();
+        let (here, _, _) = accounts
+            .sign_in("r.officer", "a long enough password", now)
+            .unwrap();
+        let (elsewhere, _, _) = accounts
+            .sign_in("r.officer", "a long enough password", now)
+            .unwrap();
+        for (current, new) in [
+            ("wrong password here", "a new long password"),
+            ("a long enough password", "short"),
+            ("a long enough password", "a long enough password"),
+        ] {
+            assert!(matches!(
+                accounts.change_password("r.officer", current, new, &here),
+                Err(ConsoleError::Invalid(_))
+            ));
+        }
+        assert!(accounts.session(&elsewhere, now).unwrap().is_some());
+        accounts
+            .change_password(
+                "r.officer",
+                "a long enough password",
+                "a new long password",
+                &here,
+            )
+            .unwrap();
+        assert!(accounts.session(&here, now).unwrap().is_some());
+        assert!(accounts.session(&elsewhere, now).unwrap().is_none());
+        assert_eq!(
+            accounts
+                .sign_in("r.officer", "a long enough password", now)
+                .map(|_| ()),
+            Err(ConsoleError::WrongCredentials)
+        );
+        assert!(accounts
+            .sign_in("r.officer", "a new long password", now)
+            .is_ok());
     }
 
     #[test]

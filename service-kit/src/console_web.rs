@@ -33,7 +33,14 @@ pub trait ConsoleHost: Send + Sync + 'static {
     fn console_name(&self) -> &str;
     /// Whether the service is reached over HTTPS (cookies are then `Secure`).
     fn console_over_https(&self) -> bool;
+    /// The roles an administrator can give an account here, each with what it allows.
+    fn console_roles(&self) -> &'static [(&'static str, &'static str)] {
+        &[(ADMIN, "Manage this console's accounts")]
+    }
 }
+
+/// The role that manages a console's accounts, in every console.
+pub const ADMIN: &str = "admin";
 
 /// What every page shows around its content.
 #[derive(Clone)]
@@ -43,6 +50,8 @@ pub struct Chrome {
     pub user: Option<String>,
     /// The CSRF token for the page's forms.
     pub csrf: String,
+    /// Whether to offer the accounts page.
+    pub admin: bool,
 }
 
 #[derive(Template)]
@@ -213,6 +222,7 @@ impl<H: ConsoleHost> FromRequestParts<Arc<H>> for SignedIn {
                     service: host.console_name().to_owned(),
                     user: Some(account.display_name.clone()),
                     csrf: session.csrf_token.clone(),
+                    admin: account.has_role(ADMIN),
                 },
                 account,
                 session,
@@ -283,6 +293,16 @@ pub fn routes<H: ConsoleHost>() -> Router<Arc<H>> {
     Router::new()
         .route("/login", get(login_page::<H>).post(login::<H>))
         .route("/logout", post(logout::<H>))
+        .route("/console/users", get(users::<H>))
+        .route(
+            "/console/users/new",
+            get(new_user_form::<H>).post(create_user::<H>),
+        )
+        .route("/console/users/{username}/remove", post(remove_user::<H>))
+        .route(
+            "/console/password",
+            get(password_form).post(change_password::<H>),
+        )
         .route("/assets/{file}", get(asset))
         .route("/assets/images/{file}", get(image))
 }
@@ -307,6 +327,7 @@ fn login_response<H: ConsoleHost>(
                 service: host.console_name().to_owned(),
                 user: None,
                 csrf: token.clone(),
+                admin: false,
             },
             error,
             username,
@@ -417,6 +438,323 @@ async fn logout<H: ConsoleHost>(
     response
 }
 
+struct UserRow {
+    username: String,
+    display_name: String,
+    care_identity_uuid: String,
+    roles: String,
+    created: String,
+    is_you: bool,
+}
+
+#[derive(Template)]
+#[template(path = "console/users.html")]
+struct UsersPage {
+    chrome: Chrome,
+    error: Option<String>,
+    rows: Vec<UserRow>,
+}
+
+fn users_page(
+    accounts: &ConsoleAccounts,
+    user: &SignedIn,
+    error: Option<String>,
+    status: StatusCode,
+) -> Response {
+    let all = match accounts.accounts() {
+        Ok(all) => all,
+        Err(error) => return store_failure(user, &error),
+    };
+    page(
+        status,
+        &UsersPage {
+            chrome: user.chrome.clone(),
+            error,
+            rows: all
+                .into_iter()
+                .map(|account| UserRow {
+                    is_you: account.username == user.account.username,
+                    roles: account.roles.iter().cloned().collect::<Vec<_>>().join(", "),
+                    created: account.created_at.format("%d %b %Y").to_string(),
+                    username: account.username,
+                    display_name: account.display_name,
+                    care_identity_uuid: account.care_identity_uuid,
+                })
+                .collect(),
+        },
+    )
+}
+
+fn store_failure(user: &SignedIn, error: &ConsoleError) -> Response {
+    tracing::error!(%error, "console accounts");
+    page(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        &MessagePage {
+            chrome: user.chrome.clone(),
+            heading: "Something went wrong".into(),
+            message: "The accounts could not be read or saved. Nothing was changed.".into(),
+            link: "/".into(),
+            link_text: "Back to the start".into(),
+        },
+    )
+}
+
+fn no_console() -> Response {
+    (StatusCode::NOT_FOUND, "This service has no console.").into_response()
+}
+
+async fn users<H: ConsoleHost>(State(host): State<Arc<H>>, user: SignedIn) -> Response {
+    if let Some(refused) = user.refusal_without(ADMIN, "manage accounts") {
+        return refused;
+    }
+    match host.console_accounts() {
+        Some(accounts) => users_page(accounts, &user, None, StatusCode::OK),
+        None => no_console(),
+    }
+}
+
+struct RoleChoice {
+    value: &'static str,
+    description: &'static str,
+    checked: bool,
+}
+
+#[derive(Template)]
+#[template(path = "console/user_new.html")]
+struct NewUserPage {
+    chrome: Chrome,
+    error: Option<String>,
+    username: String,
+    display_name: String,
+    care_identity_uuid: String,
+    roles: Vec<RoleChoice>,
+}
+
+fn new_user_page<H: ConsoleHost>(
+    host: &H,
+    user: &SignedIn,
+    form: &[(String, String)],
+    error: Option<String>,
+    status: StatusCode,
+) -> Response {
+    let value = |name: &str| {
+        form.iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    page(
+        status,
+        &NewUserPage {
+            chrome: user.chrome.clone(),
+            error,
+            username: value("username"),
+            display_name: value("display_name"),
+            care_identity_uuid: value("care_identity_uuid"),
+            roles: host
+                .console_roles()
+                .iter()
+                .map(|(role, description)| RoleChoice {
+                    value: role,
+                    description,
+                    checked: form.iter().any(|(k, v)| k == "roles" && v == role),
+                })
+                .collect(),
+        },
+    )
+}
+
+async fn new_user_form<H: ConsoleHost>(State(host): State<Arc<H>>, user: SignedIn) -> Response {
+    if let Some(refused) = user.refusal_without(ADMIN, "manage accounts") {
+        return refused;
+    }
+    new_user_page(host.as_ref(), &user, &[], None, StatusCode::OK)
+}
+
+#[derive(Template)]
+#[template(path = "console/user_made.html")]
+struct UserMadePage {
+    chrome: Chrome,
+    username: String,
+    password: String,
+}
+
+async fn create_user<H: ConsoleHost>(
+    State(host): State<Arc<H>>,
+    posted: CheckedForm<Vec<(String, String)>>,
+) -> Response {
+    let CheckedForm { user, form } = posted;
+    if let Some(refused) = user.refusal_without(ADMIN, "manage accounts") {
+        return refused;
+    }
+    let Some(accounts) = host.console_accounts() else {
+        return no_console();
+    };
+    let value = |name: &str| {
+        form.iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, v)| v.trim().to_owned())
+            .unwrap_or_default()
+    };
+    let known = host.console_roles();
+    let mut roles: Vec<&str> = Vec::new();
+    for (key, asked) in &form {
+        if key != "roles" {
+            continue;
+        }
+        match known.iter().find(|(role, _)| role == asked) {
+            Some((role, _)) => roles.push(role),
+            None => {
+                return new_user_page(
+                    host.as_ref(),
+                    &user,
+                    &form,
+                    Some(format!("There is no role {asked} here.")),
+                    StatusCode::BAD_REQUEST,
+                )
+            }
+        }
+    }
+    // The new user is given a random first password, shown once to the administrator;
+    // nobody chooses a weak one for someone else.
+    let password = random_token();
+    let username = value("username");
+    let made = accounts.create(
+        crate::console::NewAccount {
+            username: &username,
+            display_name: &value("display_name"),
+            care_identity_uuid: &value("care_identity_uuid"),
+            roles: &roles,
+            password: &password,
+        },
+        Utc::now(),
+    );
+    match made {
+        Ok(account) => {
+            tracing::info!(
+                user = %account.username,
+                roles = ?account.roles,
+                by = %user.account.care_identity_uuid,
+                "console account created"
+            );
+            page(
+                StatusCode::CREATED,
+                &UserMadePage {
+                    chrome: user.chrome.clone(),
+                    username: account.username,
+                    password,
+                },
+            )
+        }
+        Err(ConsoleError::Invalid(why)) => new_user_page(
+            host.as_ref(),
+            &user,
+            &form,
+            Some(why),
+            StatusCode::BAD_REQUEST,
+        ),
+        Err(error) => store_failure(&user, &error),
+    }
+}
+
+async fn remove_user<H: ConsoleHost>(
+    State(host): State<Arc<H>>,
+    Path(username): Path<String>,
+    posted: CheckedForm<CsrfField>,
+) -> Response {
+    let user = posted.user;
+    if let Some(refused) = user.refusal_without(ADMIN, "manage accounts") {
+        return refused;
+    }
+    let Some(accounts) = host.console_accounts() else {
+        return no_console();
+    };
+    match accounts.remove(&username, &user.account.username) {
+        Ok(removed) => {
+            tracing::info!(
+                user = %removed.username,
+                by = %user.account.care_identity_uuid,
+                "console account removed"
+            );
+            Redirect::to("/console/users").into_response()
+        }
+        Err(ConsoleError::Invalid(why)) => {
+            users_page(accounts, &user, Some(why), StatusCode::BAD_REQUEST)
+        }
+        Err(error) => store_failure(&user, &error),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "console/password.html")]
+struct PasswordPage {
+    chrome: Chrome,
+    error: Option<String>,
+    done: bool,
+    min_chars: usize,
+}
+
+fn password_page(
+    user: &SignedIn,
+    error: Option<String>,
+    done: bool,
+    status: StatusCode,
+) -> Response {
+    page(
+        status,
+        &PasswordPage {
+            chrome: user.chrome.clone(),
+            error,
+            done,
+            min_chars: crate::console::MIN_PASSWORD_CHARS,
+        },
+    )
+}
+
+async fn password_form(user: SignedIn) -> Response {
+    password_page(&user, None, false, StatusCode::OK)
+}
+
+#[derive(Deserialize)]
+struct PasswordForm {
+    #[serde(default)]
+    current: String,
+    #[serde(default)]
+    new: String,
+    #[serde(default)]
+    confirm: String,
+}
+
+async fn change_password<H: ConsoleHost>(
+    State(host): State<Arc<H>>,
+    headers: HeaderMap,
+    posted: CheckedForm<PasswordForm>,
+) -> Response {
+    let CheckedForm { user, form } = posted;
+    let Some(accounts) = host.console_accounts() else {
+        return no_console();
+    };
+    if form.new != form.confirm {
+        return password_page(
+            &user,
+            Some("The new password and its confirmation are not the same.".into()),
+            false,
+            StatusCode::BAD_REQUEST,
+        );
+    }
+    let session = cookie(&headers, SESSION_COOKIE).unwrap_or_default();
+    match accounts.change_password(&user.account.username, &form.current, &form.new, &session) {
+        Ok(()) => {
+            tracing::info!(user = %user.account.username, "console password changed");
+            password_page(&user, None, true, StatusCode::OK)
+        }
+        Err(ConsoleError::Invalid(why)) => {
+            password_page(&user, Some(why), false, StatusCode::BAD_REQUEST)
+        }
+        Err(error) => store_failure(&user, &error),
+    }
+}
+
 fn asset_response(content_type: &'static str, bytes: &'static [u8]) -> Response {
     (
         [
@@ -490,6 +828,9 @@ mod tests {
         fn console_over_https(&self) -> bool {
             false
         }
+        fn console_roles(&self) -> &'static [(&'static str, &'static str)] {
+            &[("ra", "Registration Authority"), (ADMIN, "Accounts")]
+        }
     }
 
     #[derive(Deserialize)]
@@ -523,6 +864,18 @@ mod tests {
                     care_identity_uuid: "555000000001",
                     roles: &["ra"],
                     password: "correct horse battery",
+                },
+                Utc::now(),
+            )
+            .unwrap();
+        accounts
+            .create(
+                NewAccount {
+                    username: "a.admin",
+                    display_name: "Ada Admin",
+                    care_identity_uuid: "555000000002",
+                    roles: &["admin"],
+                    password: "administrator password",
                 },
                 Utc::now(),
             )
@@ -753,6 +1106,160 @@ mod tests {
             status,
             StatusCode::SEE_OTHER,
             "signed out: the old cookie opens nothing"
+        );
+    }
+
+    /// Signs in with a name and password: the session cookie and a page's CSRF token.
+    async fn signed_in_as(app: &Router, username: &str, password: &str) -> (String, String) {
+        let (_, headers, _) = send(app, get_with("/login", "")).await;
+        let login = set_cookie_value(&headers, LOGIN_COOKIE).unwrap();
+        let (status, headers, _) = send(
+            app,
+            post_form(
+                "/login",
+                &format!("{LOGIN_COOKIE}={login}"),
+                &[
+                    ("csrf", &login),
+                    ("username", username),
+                    ("password", password),
+                ],
+            ),
+        )
+        .await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "{username} signs in");
+        let cookie = format!(
+            "{SESSION_COOKIE}={}",
+            set_cookie_value(&headers, SESSION_COOKIE).unwrap()
+        );
+        let (_, _, page) = send(app, get_with("/console/password", &cookie)).await;
+        let start = page.find("name=\"csrf\" value=\"").unwrap() + 19;
+        let csrf = page[start..].split('"').next().unwrap().to_owned();
+        (cookie, csrf)
+    }
+
+    #[tokio::test]
+    async fn an_administrator_adds_and_removes_accounts_and_users_change_their_password() {
+        let app = app();
+        let (officer, officer_csrf) = signed_in(&app).await;
+        let (status, _, page) = send(&app, get_with("/console/users", &officer)).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        assert!(page.contains("does not have the role needed to manage accounts"));
+        let (status, _, _) = send(
+            &app,
+            post_form(
+                "/console/users/new",
+                &officer,
+                &[
+                    ("csrf", &officer_csrf),
+                    ("username", "sneaky"),
+                    ("display_name", "Sneaky"),
+                    ("care_identity_uuid", "555000000009"),
+                    ("roles", "admin"),
+                ],
+            ),
+        )
+        .await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+
+        let (admin, csrf) = signed_in_as(&app, "a.admin", "administrator password").await;
+        let new_account = |uuid: &'static str, role: &'static str| {
+            vec![
+                ("csrf", csrf.clone()),
+                ("username", "n.new".to_owned()),
+                ("display_name", "Nia New".to_owned()),
+                ("care_identity_uuid", uuid.to_owned()),
+                ("roles", role.to_owned()),
+            ]
+        };
+        let as_pairs = |form: &Vec<(&'static str, String)>| -> Vec<(&str, String)> {
+            form.iter().map(|(k, v)| (*k, v.clone())).collect()
+        };
+        for (uuid, role, why) in [
+            ("12345", "ra", "A Care Identity UUID is 12 digits."),
+            (
+                "555000000044",
+                "superuser",
+                "There is no role superuser here.",
+            ),
+        ] {
+            let form = as_pairs(&new_account(uuid, role));
+            let fields: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            let (status, _, page) =
+                send(&app, post_form("/console/users/new", &admin, &fields)).await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{why}");
+            assert!(page.contains(why), "{page}");
+            assert!(
+                page.contains("value=\"n.new\""),
+                "the form keeps what was typed"
+            );
+        }
+        assert!(matches!(
+            send(&app, get_with("/console/users", &admin)).await,
+            (StatusCode::OK, _, page) if !page.contains("n.new")
+        ));
+        let form = as_pairs(&new_account("555000000044", "ra"));
+        let fields: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let (status, _, page) = send(&app, post_form("/console/users/new", &admin, &fields)).await;
+        assert_eq!(status, StatusCode::CREATED);
+        let marker = "id=\"first-password\">";
+        let start = page.find(marker).unwrap() + marker.len();
+        let first_password = page[start..].split('<').next().unwrap().to_owned();
+        assert!(first_password.len() >= 40);
+        let (newcomer, newcomer_csrf) = signed_in_as(&app, "n.new", &first_password).await;
+
+        // Their own password: the confirmation must match, then the old one stops working.
+        let (status, _, page) = send(
+            &app,
+            post_form(
+                "/console/password",
+                &newcomer,
+                &[
+                    ("csrf", &newcomer_csrf),
+                    ("current", &first_password),
+                    ("new", "my own long password"),
+                    ("confirm", "my own long passwort"),
+                ],
+            ),
+        )
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(page.contains("are not the same"));
+        let (status, _, page) = send(
+            &app,
+            post_form(
+                "/console/password",
+                &newcomer,
+                &[
+                    ("csrf", &newcomer_csrf),
+                    ("current", &first_password),
+                    ("new", "my own long password"),
+                    ("confirm", "my own long password"),
+                ],
+            ),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(page.contains("id=\"password-changed\""));
+        signed_in_as(&app, "n.new", "my own long password").await;
+
+        let (status, _, page) = send(
+            &app,
+            post_form("/console/users/a.admin/remove", &admin, &[("csrf", &csrf)]),
+        )
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(page.contains("You cannot remove your own account."));
+        let (status, _, _) = send(
+            &app,
+            post_form("/console/users/n.new/remove", &admin, &[("csrf", &csrf)]),
+        )
+        .await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        let (status, _, _) = send(&app, get_with("/", &newcomer)).await;
+        assert_eq!(
+            status,
+            StatusCode::SEE_OTHER,
+            "their session ended with the account"
         );
     }
 

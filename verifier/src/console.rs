@@ -27,7 +27,7 @@ use crate::service::Verifier;
 /// The console's roles: officers start onboardings, HR users decide, admins manage users.
 pub const OFFICER: &str = "officer";
 pub const HR: &str = "hr";
-pub const ADMIN: &str = "admin";
+pub const ADMIN: &str = console_web::ADMIN;
 
 impl ConsoleHost for Verifier {
     fn console_accounts(&self) -> Option<&ConsoleAccounts> {
@@ -40,6 +40,14 @@ impl ConsoleHost for Verifier {
 
     fn console_over_https(&self) -> bool {
         self.public_base_url().starts_with("https://")
+    }
+
+    fn console_roles(&self) -> &'static [(&'static str, &'static str)] {
+        &[
+            (OFFICER, "Start onboardings and show their QR codes"),
+            (HR, "Accept or bypass onboardings and export grants"),
+            (ADMIN, "Manage this console's accounts"),
+        ]
     }
 }
 
