@@ -95,7 +95,8 @@ pub async fn run(args: UpArgs) -> Result<()> {
         operator_token: Some(token.clone()),
         ..RegistrySettings::default()
     };
-    let (registry_did, registry_router) = trust_registry::build(&registry_settings)?;
+    let (registry, registry_router) = trust_registry::build(&registry_settings)?;
+    let registry_did = registry.did().to_owned();
     let registry_task = tokio::spawn(registry_listener.serve(registry_router, shutdown_signal()));
     // The operator (this development token) registers the local issuer for every catalogue
     // type; the issuer then talks to the registry with the token that registration gave it.
@@ -194,6 +195,23 @@ pub async fn run(args: UpArgs) -> Result<()> {
         "  API token {token}   (also in {})",
         args.data.join("dev-token").display()
     );
+    if let Some(accounts) = issuer.console() {
+        let roles = [
+            issuer::console::ADMIN,
+            issuer::console::RA,
+            issuer::console::AUDITOR,
+        ];
+        if let Some((name, password)) = accounts
+            .ensure_first_administrator(&roles, chrono::Utc::now())
+            .map_err(anyhow::Error::msg)?
+        {
+            remember_console_password(&args.data, "RA", &name, &password)?;
+        }
+        println!(
+            "  RA console          http://{issuer_address}/   (sign in as in {})",
+            args.data.join("console-passwords").display()
+        );
+    }
     if let Some(accounts) = verifier.console() {
         let roles = [
             verifier::console::ADMIN,
@@ -211,6 +229,22 @@ pub async fn run(args: UpArgs) -> Result<()> {
             args.data.join("console-passwords").display()
         );
     }
+    let operator_roles = [
+        trust_registry::console::ADMIN,
+        trust_registry::console::OPERATOR,
+        trust_registry::console::AUDITOR,
+    ];
+    if let Some((name, password)) = registry
+        .console()
+        .ensure_first_administrator(&operator_roles, chrono::Utc::now())
+        .map_err(anyhow::Error::msg)?
+    {
+        remember_console_password(&args.data, "operator", &name, &password)?;
+    }
+    println!(
+        "  operator console    http://{registry_address}/   (sign in as in {})",
+        args.data.join("console-passwords").display()
+    );
     if let Some(onboarding) = verifier.onboarding() {
         println!(
             "  onboarding at {} (receiving trust), policy {}",
@@ -301,13 +335,14 @@ pub async fn run_issuer_alone(config: Option<PathBuf>) -> Result<()> {
 pub async fn run_registry_alone(config: Option<PathBuf>) -> Result<()> {
     let settings: RegistrySettings =
         service_kit::settings::load(config.as_deref(), "PASSPORT_REGISTRY_")?;
-    let (did, router) = trust_registry::build(&settings)?;
+    let (registry, router) = trust_registry::build(&settings)?;
     let listener =
         Listener::bind(settings.listen, settings.tls.clone()).context("cannot listen")?;
     println!(
-        "trust registry on {}://{} as {did}",
+        "trust registry on {}://{} as {}",
         listener.scheme(),
-        listener.local_addr()?
+        listener.local_addr()?,
+        registry.did()
     );
     listener.serve(router, shutdown_signal()).await?;
     Ok(())

@@ -1,9 +1,11 @@
 //! The CLI as a person uses it: `passport up` as a real process, then `issue`, `verify`
-//! and `import` against it.
+//! and `import` against it, the operator's commands, and the three consoles it prints
+//! driven in Chromium with the terminal wallet answering their QR codes.
 
+use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output};
+use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 fn passport() -> Command {
@@ -27,10 +29,22 @@ impl Drop for Running {
     }
 }
 
+/// Waits until the port answers HTTP. `passport up` binds every port first but serves each
+/// service only once it is ready (the issuer and the verifier after the local issuer's
+/// registration and its token file), so an open port alone says nothing.
 fn wait_for(port: u16) {
+    use std::io::Read;
     let deadline = Instant::now() + Duration::from_secs(60);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "port {port} never opened");
+    let answers = || -> std::io::Result<bool> {
+        let mut stream = TcpStream::connect(("127.0.0.1", port))?;
+        stream.set_read_timeout(Some(Duration::from_secs(5)))?;
+        stream.write_all(b"GET /healthz HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")?;
+        let mut start = [0u8; 5];
+        stream.read_exact(&mut start)?;
+        Ok(&start == b"HTTP/")
+    };
+    while !answers().unwrap_or(false) {
+        assert!(Instant::now() < deadline, "port {port} never answered");
         std::thread::sleep(Duration::from_millis(100));
     }
 }
@@ -655,4 +669,147 @@ fn an_ra_offers_and_the_terminal_wallet_accepts_with_the_pin() {
         "{}",
         text(&refused)
     );
+}
+
+/// The console passwords `passport up` wrote for its first administrators, by console.
+fn console_passwords(data: &Path) -> std::collections::BTreeMap<String, String> {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let text = std::fs::read_to_string(data.join("console-passwords")).unwrap_or_default();
+        let found: std::collections::BTreeMap<String, String> = text
+            .lines()
+            .filter_map(|line| {
+                let (console, rest) = line.split_once(" console: username admin, password ")?;
+                Some((console.to_owned(), rest.trim().to_owned()))
+            })
+            .collect();
+        if found.len() == 3 {
+            return found;
+        }
+        assert!(Instant::now() < deadline, "console passwords: {text}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// What a phone's camera reads from a screenshot of a QR code.
+fn read_qr(png: &Path) -> String {
+    let image = image::open(png).unwrap().to_luma8();
+    let mut prepared = rqrr::PreparedImage::prepare(image);
+    let grids = prepared.detect_grids();
+    assert_eq!(grids.len(), 1, "one QR code on the screenshot");
+    grids[0].decode().unwrap().1
+}
+
+#[test]
+fn a_new_starter_goes_from_invitation_to_access_through_the_three_consoles_in_chromium() {
+    let js = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/js");
+    assert!(
+        js.join("node_modules/playwright-core").exists(),
+        "run `npm ci --prefix tests/js` (bash .ci/run does)"
+    );
+    let data = tempfile::tempdir().unwrap();
+    let sample_data = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/sample-data");
+    let ports @ [issuer_port, registry_port, verifier_port] = free_ports();
+    let _platform = up(data.path(), &sample_data, ports);
+    let passwords = console_passwords(data.path());
+    let wallet_dir = data.path().join("phone");
+    let wallet = |args: &[&str]| {
+        let output = passport()
+            .arg("wallet")
+            .arg("--wallet")
+            .arg(&wallet_dir)
+            .args([
+                "--passphrase",
+                "a long wallet passphrase",
+                "--trust-list",
+                &format!("http://127.0.0.1:{registry_port}/trust-list"),
+            ])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "wallet {args:?}: {}",
+            text(&output)
+        );
+        text(&output)
+    };
+
+    let mut browser = Command::new("node")
+        .arg(js.join("journey-browser.mjs"))
+        .args([
+            format!("http://127.0.0.1:{issuer_port}"),
+            format!("http://127.0.0.1:{registry_port}"),
+            format!("http://127.0.0.1:{verifier_port}"),
+            passwords["RA"].clone(),
+            passwords["operator"].clone(),
+            passwords["onboarding"].clone(),
+        ])
+        .arg(data.path())
+        .current_dir(&js)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("node runs");
+    let mut to_browser = browser.stdin.take().unwrap();
+    let mut from_browser = BufReader::new(browser.stdout.take().unwrap()).lines();
+    let mut next = || -> serde_json::Value {
+        let line = from_browser
+            .next()
+            .expect("the browser says something")
+            .unwrap();
+        serde_json::from_str(&line).unwrap()
+    };
+
+    let offer = next();
+    let (Some(png), Some(pin)) = (offer["offer"].as_str(), offer["pin"].as_str()) else {
+        panic!("the browser did not reach the invitation: {offer}");
+    };
+    let link = read_qr(Path::new(png));
+    assert!(link.starts_with("openid-credential-offer://"), "{link}");
+    let accepted = wallet(&["accept", &link, "--pin", pin]);
+    assert!(accepted.matches("received ").count() >= 4, "{accepted}");
+    writeln!(to_browser, "collected").unwrap();
+
+    let request = next();
+    let Some(png) = request["request"].as_str() else {
+        panic!("the browser did not reach the onboarding's QR code: {request}");
+    };
+    let link = read_qr(Path::new(png));
+    assert!(link.starts_with("openid4vp://"), "{link}");
+    wallet(&["present", &link, "--yes"]);
+    writeln!(to_browser, "presented").unwrap();
+
+    let last = next();
+    assert_eq!(last["ok"], true, "{last:#}");
+    assert_eq!(last["invitation"], "Collected");
+    let credentials = last["credentials"].as_array().unwrap();
+    assert!(credentials.len() >= 4, "{last:#}");
+    assert!(
+        credentials.iter().all(|c| c["state"] == "Active"),
+        "{last:#}"
+    );
+    assert_eq!(
+        last["invitedBy"], "555000000031",
+        "the RA is named, not the admin"
+    );
+    assert_eq!(last["raUnlabelled"], 0);
+    assert!(last["issuers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|row| row.as_str().unwrap().contains("(RJ1)")));
+    assert_eq!(last["operatorStatus"], "Valid", "{last:#}");
+    assert!(last["auditRows"].as_u64().unwrap() > 0);
+    assert!(last["checklist"]
+        .as_str()
+        .unwrap()
+        .starts_with("Checklist: "));
+    assert!(!last["grants"].as_array().unwrap().is_empty(), "{last:#}");
+    assert!(last["decision"]
+        .as_str()
+        .unwrap()
+        .contains("by 000000000000"));
+    assert_eq!(last["errors"], serde_json::json!([]), "no script errors");
+    assert!(browser.wait().unwrap().success());
 }

@@ -12,6 +12,7 @@ use axum::{Json, Router};
 use credentials::status_list::StatusPurpose;
 use serde::Deserialize;
 use serde_json::{json, Value};
+use service_kit::console::ConsoleAccounts;
 use service_kit::problem::not_found_fallback;
 use service_kit::{ApiError, BearerToken, JsonBody, ProblemKind};
 
@@ -23,15 +24,31 @@ use crate::trusted_verifiers::{NewVerifier, VerifierAction};
 
 /// The registry and the tokens that say who a caller is. Registered issuers' tokens are
 /// in the registry's store (as digests); `issuers` holds those from the settings file.
+/// The operator console's people sign in with their own accounts instead (`console`).
 pub struct AppState {
     pub registry: Registry,
     pub operator: BearerToken,
     pub issuers: Vec<(String, BearerToken)>,
     pub ttl_seconds: u64,
+    pub console: ConsoleAccounts,
+    /// Whether the registry is reached over HTTPS (the console's cookies are then `Secure`).
+    pub console_over_https: bool,
+}
+
+impl AppState {
+    pub fn did(&self) -> &str {
+        self.registry.did()
+    }
+
+    /// The operator console's accounts, e.g. to make the first administrator.
+    pub fn console(&self) -> &ConsoleAccounts {
+        &self.console
+    }
 }
 
 pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
+        .merge(crate::console::routes())
         .route("/healthz", get(|| async { Json(json!({"status": "ok"})) }))
         .route("/.well-known/did.json", get(did_document))
         .route("/status/{purpose}/{list}", get(status_list))

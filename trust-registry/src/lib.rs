@@ -12,6 +12,7 @@
 //! Architecture invariant: revocation is never undone (BR-19); suspension is.
 
 pub mod api;
+pub mod console;
 pub mod error;
 pub mod registry;
 pub mod settings;
@@ -30,8 +31,8 @@ pub use registry::Registry;
 pub use settings::RegistrySettings;
 
 /// Builds the registry's router from its settings: opens the store, loads or creates the
-/// signing key. Returns the registry's DID too.
-pub fn build(settings: &RegistrySettings) -> Result<(String, Router)> {
+/// signing key. Returns the registry's state too (its DID, the operator console's accounts).
+pub fn build(settings: &RegistrySettings) -> Result<(Arc<api::AppState>, Router)> {
     let operator = settings
         .operator_token
         .as_deref()
@@ -53,13 +54,15 @@ pub fn build(settings: &RegistrySettings) -> Result<(String, Router)> {
         &settings.data_dir,
         settings.list_size,
     )?);
+    let store_db = store.database();
     let registry = Registry::new(
         store,
         &settings.public_base_url,
         Arc::new(SystemClock),
         settings.ttl_seconds * 1000,
     )?;
-    let did = registry.did().to_owned();
+    let console = service_kit::console::ConsoleAccounts::open(store_db)
+        .map_err(|e| RegistryError::Store(e.to_string()))?;
     let state = api::AppState {
         registry,
         operator: BearerToken::new(operator),
@@ -69,6 +72,10 @@ pub fn build(settings: &RegistrySettings) -> Result<(String, Router)> {
             .map(|(did, token)| (did.clone(), BearerToken::new(token)))
             .collect(),
         ttl_seconds: settings.ttl_seconds,
+        console,
+        console_over_https: settings.tls.is_some()
+            || settings.public_base_url.starts_with("https://"),
     };
-    Ok((did, api::router(Arc::new(state))))
+    let state = Arc::new(state);
+    Ok((Arc::clone(&state), api::router(state)))
 }

@@ -404,6 +404,120 @@ impl Registry {
     pub fn audit(&self) -> Result<Vec<AuditEntry>> {
         self.store.audit()
     }
+
+    /// The audit entries `filter` lets through, newest first, at most `limit`; and how
+    /// many it lets through in all.
+    pub fn audit_matching(
+        &self,
+        filter: &AuditFilter,
+        limit: usize,
+    ) -> Result<(Vec<AuditEntry>, usize)> {
+        self.store
+            .audit_newest_first(|entry| filter.matches(entry), limit)
+    }
+
+    /// Where a credential's status stands now, for the operator: whose it is and whether
+    /// it is revoked or suspended.
+    pub fn credential_state(&self, credential_id: &str) -> Result<CredentialState> {
+        let allocation = self.store.allocation(credential_id)?.ok_or_else(|| {
+            RegistryError::NotFound(format!("no status entries for {credential_id}"))
+        })?;
+        let (mechanism, revoked, suspended) = match &allocation.token {
+            Some(slot) => {
+                let value = self
+                    .store
+                    .token_list(slot.list)?
+                    .and_then(|list| list.get(slot.index as u64))
+                    .ok_or_else(|| {
+                        RegistryError::Store("allocated token entry is missing".into())
+                    })?;
+                (
+                    Mechanism::TokenStatusList,
+                    value == STATUS_INVALID,
+                    value == STATUS_SUSPENDED,
+                )
+            }
+            None => {
+                let set = |purpose: StatusPurpose| match allocation
+                    .slots
+                    .iter()
+                    .find(|s| s.purpose == purpose)
+                {
+                    Some(slot) => self.is_set(slot),
+                    None => Err(RegistryError::Store(format!(
+                        "{credential_id} has no {} entry",
+                        purpose.as_str()
+                    ))),
+                };
+                (
+                    Mechanism::Bitstring,
+                    set(StatusPurpose::Revocation)?,
+                    set(StatusPurpose::Suspension)?,
+                )
+            }
+        };
+        Ok(CredentialState {
+            credential_id: allocation.credential_id,
+            issuer: allocation.owner,
+            mechanism,
+            revoked,
+            suspended,
+        })
+    }
+}
+
+/// A credential's status as it stands.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CredentialState {
+    pub credential_id: String,
+    /// The issuer that allocated its status entries (and may change them).
+    pub issuer: String,
+    pub mechanism: Mechanism,
+    /// Permanent (BR-19).
+    pub revoked: bool,
+    pub suspended: bool,
+}
+
+/// What the audit log is narrowed to: an entry must match every part given.
+#[derive(Clone, Debug, Default)]
+pub struct AuditFilter {
+    /// Part of the actor: `operator:<name>` or an issuer's DID.
+    pub actor: Option<String>,
+    pub action: Option<String>,
+    pub credential_id: Option<String>,
+    /// Entries about this issuer's registration, or made by it.
+    pub issuer: Option<String>,
+    pub from: Option<DateTime<Utc>>,
+    /// The first moment no longer included.
+    pub until: Option<DateTime<Utc>>,
+}
+
+impl AuditFilter {
+    pub fn matches(&self, entry: &AuditEntry) -> bool {
+        let same = |wanted: &Option<String>, value: Option<&str>| {
+            wanted.as_deref().is_none_or(|w| value == Some(w))
+        };
+        let at = || {
+            DateTime::parse_from_rfc3339(&entry.at)
+                .ok()
+                .map(|at| at.with_timezone(&Utc))
+        };
+        self.actor
+            .as_deref()
+            .is_none_or(|part| entry.actor.contains(part))
+            && same(&self.action, Some(&entry.action))
+            && same(&self.credential_id, entry.credential_id.as_deref())
+            && self
+                .issuer
+                .as_deref()
+                .is_none_or(|did| entry.issuer.as_deref() == Some(did) || entry.actor == did)
+            && self
+                .from
+                .is_none_or(|from| at().is_some_and(|at| at >= from))
+            && self
+                .until
+                .is_none_or(|until| at().is_some_and(|at| at < until))
+    }
 }
 
 /// How long a Status List Token is valid, and when it is signed afresh: a verifier that
@@ -641,6 +755,78 @@ mod tests {
             registry.status_list_token(2),
             Err(RegistryError::NotFound(_))
         ));
+    }
+
+    #[test]
+    fn a_credentials_state_reads_either_mechanism_and_the_audit_log_filters() {
+        let dir = tempfile::tempdir().unwrap();
+        let registry = registry(dir.path());
+        registry.allocate(RJ1, "urn:uuid:di").unwrap();
+        registry.allocate_token_status(RJ1, "urn:uuid:sd").unwrap();
+        let operator = Actor::Operator("555000000002".into());
+        let state = |id| registry.credential_state(id).unwrap();
+        assert_eq!(
+            state("urn:uuid:di"),
+            CredentialState {
+                credential_id: "urn:uuid:di".into(),
+                issuer: RJ1.into(),
+                mechanism: Mechanism::Bitstring,
+                revoked: false,
+                suspended: false,
+            }
+        );
+        for id in ["urn:uuid:di", "urn:uuid:sd"] {
+            let reason = Some("under investigation".to_owned());
+            registry
+                .change_status(&operator, id, StatusAction::Suspend, reason, None)
+                .unwrap();
+            assert!(state(id).suspended && !state(id).revoked, "{id}");
+            let reason = Some("dismissed".to_owned());
+            registry
+                .change_status(&operator, id, StatusAction::Revoke, reason, None)
+                .unwrap();
+            assert!(state(id).revoked, "{id}");
+        }
+        assert_eq!(state("urn:uuid:sd").mechanism, Mechanism::TokenStatusList);
+        assert!(matches!(
+            registry.credential_state("urn:uuid:none"),
+            Err(RegistryError::NotFound(_))
+        ));
+
+        let matching = |filter: AuditFilter| {
+            let (entries, total) = registry.audit_matching(&filter, 2).unwrap();
+            assert_eq!(entries.len(), total.min(2));
+            (
+                entries.into_iter().map(|e| e.sequence).collect::<Vec<_>>(),
+                total,
+            )
+        };
+        let all = matching(AuditFilter::default());
+        assert_eq!(all.1, 4);
+        assert!(all.0[0] > all.0[1], "newest first");
+        let revocations = AuditFilter {
+            action: Some("revoke".into()),
+            credential_id: Some("urn:uuid:sd".into()),
+            ..AuditFilter::default()
+        };
+        assert_eq!(matching(revocations).1, 1);
+        let by_uuid = AuditFilter {
+            actor: Some("555000000002".into()),
+            ..AuditFilter::default()
+        };
+        assert_eq!(matching(by_uuid).1, 4);
+        let noon = "2026-11-24T12:00:00Z".parse().unwrap();
+        let at_noon = AuditFilter {
+            from: Some(noon),
+            until: Some(noon + chrono::Duration::seconds(1)),
+            ..AuditFilter::default()
+        };
+        assert_eq!(matching(at_noon).1, 4);
+        let before = AuditFilter {
+            until: Some(noon),
+            ..AuditFilter::default()
+        };
+        assert_eq!(matching(before).1, 0);
     }
 
     #[tokio::test]

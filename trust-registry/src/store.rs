@@ -242,6 +242,12 @@ impl RegistryStore {
         self.db.flush().map(|_| ()).map_err(store_error)
     }
 
+    /// The underlying database, for what keeps its own trees beside the registry's (the
+    /// operator console's accounts and sessions).
+    pub fn database(&self) -> sled::Db {
+        self.db.clone()
+    }
+
     /// Allocates status entries for a credential at random: one per Bitstring purpose, or
     /// one Token Status List entry. Allocating again for the same credential returns what
     /// it has, whichever mechanism is asked for.
@@ -460,6 +466,28 @@ impl RegistryStore {
             .values()
             .map(|bytes| serde_json::from_slice(&bytes.map_err(store_error)?).map_err(store_error))
             .collect()
+    }
+
+    /// The entries `keep` accepts, newest first, at most `limit` of them; and how many it
+    /// accepted in all.
+    pub fn audit_newest_first(
+        &self,
+        keep: impl Fn(&AuditEntry) -> bool,
+        limit: usize,
+    ) -> Result<(Vec<AuditEntry>, usize)> {
+        let mut kept = Vec::new();
+        let mut total = 0;
+        for bytes in self.audit.iter().values().rev() {
+            let entry: AuditEntry =
+                serde_json::from_slice(&bytes.map_err(store_error)?).map_err(store_error)?;
+            if keep(&entry) {
+                total += 1;
+                if kept.len() < limit {
+                    kept.push(entry);
+                }
+            }
+        }
+        Ok((kept, total))
     }
 
     /// Writes an issuer's registration as `change` makes it from the current one, with its
