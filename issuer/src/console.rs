@@ -16,7 +16,7 @@ use axum::{Json, Router};
 use serde_json::json;
 use service_kit::console::ConsoleAccounts;
 use service_kit::console_web::{
-    self, page, sentence, when, CheckedForm, Chrome, ConsoleHost, MessagePage, SignedIn,
+    self, field, page, query_fields, sentence, when, CheckedForm, Chrome, ConsoleHost, SignedIn,
 };
 
 use crate::error::IssuerError;
@@ -52,6 +52,10 @@ impl ConsoleHost for Issuer {
         self.public_base_url().starts_with("https://")
     }
 
+    fn console_cookie(&self) -> &'static str {
+        "passport_ra"
+    }
+
     fn console_roles(&self) -> &'static [(&'static str, &'static str)] {
         &[
             (RA, "Make invitations and decide RA requests"),
@@ -81,48 +85,31 @@ pub fn routes() -> Router<Arc<Issuer>> {
         .merge(console_web::routes::<Issuer>())
 }
 
-fn message(user: &SignedIn, status: StatusCode, heading: &str, text: String) -> Response {
-    page(
-        status,
-        &MessagePage {
-            chrome: user.chrome.clone(),
-            heading: heading.into(),
-            message: text,
-            link: "/".into(),
-            link_text: "Find a person".into(),
-        },
-    )
-}
-
 fn failure(user: &SignedIn, error: IssuerError) -> Response {
     match error {
-        IssuerError::UnknownPerson(id) => message(
-            user,
+        IssuerError::UnknownPerson(id) => user.message(
             StatusCode::NOT_FOUND,
             "Not found",
             format!("There is no person {id} here."),
         ),
         IssuerError::NotFound(why) => {
-            message(user, StatusCode::NOT_FOUND, "Not found", sentence(&why))
+            user.message(StatusCode::NOT_FOUND, "Not found", sentence(&why))
         }
         IssuerError::BadRequest(why)
         | IssuerError::UnknownOption(why)
-        | IssuerError::NotIssuable(why) => message(
-            user,
+        | IssuerError::NotIssuable(why) => user.message(
             StatusCode::BAD_REQUEST,
             "This cannot be done",
             sentence(&why),
         ),
-        IssuerError::Conflict(why) => message(
-            user,
+        IssuerError::Conflict(why) => user.message(
             StatusCode::CONFLICT,
             "This cannot be done now",
             sentence(&why),
         ),
         IssuerError::Registry(why) => {
             tracing::error!(%why, "RA console: the trust registry failed");
-            message(
-                user,
+            user.message(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "The trust registry did not answer",
                 "Nothing was changed. Try again in a minute.".into(),
@@ -130,29 +117,13 @@ fn failure(user: &SignedIn, error: IssuerError) -> Response {
         }
         other => {
             tracing::error!(error = %other, "RA console");
-            message(
-                user,
+            user.message(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "Something went wrong",
                 "The issuer's records could not be read or saved. Nothing was changed.".into(),
             )
         }
     }
-}
-
-/// The query string's fields; a page's filters never fail on a malformed one.
-fn query_fields(raw: Option<String>) -> Vec<(String, String)> {
-    form_urlencoded::parse(raw.unwrap_or_default().as_bytes())
-        .into_owned()
-        .collect()
-}
-
-fn field<'a>(fields: &'a [(String, String)], name: &str) -> &'a str {
-    fields
-        .iter()
-        .find(|(key, _)| key == name)
-        .map(|(_, value)| value.trim())
-        .unwrap_or_default()
 }
 
 fn snake_case(value: impl serde::Serialize) -> String {
@@ -179,11 +150,10 @@ fn offer_words(status: &str) -> (&'static str, &'static str) {
     }
 }
 
-fn pending_count(issuer: &Issuer) -> usize {
-    issuer
-        .ra_requests(Some(RaRequestState::Pending))
-        .map(|r| r.len())
-        .unwrap_or_default()
+/// Everyone who may read this console: RAs and auditors (an account that only manages
+/// accounts sees no one's records).
+fn refusal_to_read(user: &SignedIn) -> Option<Response> {
+    user.refusal_without_any(&[RA, AUDITOR], "see people and their credentials")
 }
 
 struct PersonRow {
@@ -210,6 +180,9 @@ async fn home(
     user: SignedIn,
     RawQuery(raw): RawQuery,
 ) -> Response {
+    if let Some(refused) = refusal_to_read(&user) {
+        return refused;
+    }
     let fields = query_fields(raw);
     let query = field(&fields, "q").to_owned();
     let people = match issuer.people_summary() {
@@ -248,7 +221,10 @@ async fn home(
             rows: matching.into_iter().take(PAGE_ROWS).collect(),
             matched,
             total,
-            pending: pending_count(&issuer),
+            pending: match issuer.ra_requests(Some(RaRequestState::Pending)) {
+                Ok(pending) => pending.len(),
+                Err(error) => return failure(&user, error),
+            },
         },
     )
 }
@@ -341,9 +317,11 @@ fn person_page_for(
         issuer.offerable_types(person_id),
     ) {
         (Ok(ledger), Ok(offers), Ok(offerable)) => (ledger, offers, offerable),
-        (Err(error), _, _) | (_, Err(error), _) => return failure(user, error),
         // A record that supports nothing here can still be seen; it just offers nothing.
-        (Ok(ledger), Ok(offers), Err(_)) => (ledger, offers, Vec::new()),
+        (Ok(ledger), Ok(offers), Err(IssuerError::NotIssuable(_))) => (ledger, offers, Vec::new()),
+        (Err(error), _, _) | (_, Err(error), _) | (_, _, Err(error)) => {
+            return failure(user, error)
+        }
     };
     let now = chrono::Utc::now();
     let first_visit = chosen.is_empty();
@@ -462,6 +440,9 @@ async fn person_page(
     user: SignedIn,
     Path(person_id): Path<String>,
 ) -> Response {
+    if let Some(refused) = refusal_to_read(&user) {
+        return refused;
+    }
     person_page_for(&issuer, &user, &person_id, None, &[], StatusCode::OK)
 }
 
@@ -615,21 +596,37 @@ async fn invitation(
     user: SignedIn,
     Path(offer_id): Path<String>,
 ) -> Response {
+    if let Some(refused) = refusal_to_read(&user) {
+        return refused;
+    }
     invitation_page(&issuer, &user, &offer_id, None)
 }
 
 async fn invitation_status(
     State(issuer): State<Arc<Issuer>>,
-    _user: SignedIn,
+    user: SignedIn,
     Path(offer_id): Path<String>,
 ) -> Response {
+    if refusal_to_read(&user).is_some() {
+        return (StatusCode::FORBIDDEN, Json(json!({"status": "unknown"}))).into_response();
+    }
     match issuer.offer_record(&offer_id) {
         Ok((_, status)) => (
             [(header::CACHE_CONTROL, "no-store")],
             Json(json!({ "status": status })),
         )
             .into_response(),
-        Err(_) => (StatusCode::NOT_FOUND, Json(json!({"status": "unknown"}))).into_response(),
+        Err(IssuerError::NotFound(_)) => {
+            (StatusCode::NOT_FOUND, Json(json!({"status": "unknown"}))).into_response()
+        }
+        Err(error) => {
+            tracing::error!(%error, "RA console: an invitation's status");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                Json(json!({"status": "unknown"})),
+            )
+                .into_response()
+        }
     }
 }
 
@@ -749,6 +746,9 @@ fn requests_page(
 }
 
 async fn requests(State(issuer): State<Arc<Issuer>>, user: SignedIn) -> Response {
+    if let Some(refused) = refusal_to_read(&user) {
+        return refused;
+    }
     requests_page(&issuer, &user, None, String::new(), StatusCode::OK)
 }
 
@@ -832,6 +832,9 @@ async fn events(
     user: SignedIn,
     RawQuery(raw): RawQuery,
 ) -> Response {
+    if let Some(refused) = refusal_to_read(&user) {
+        return refused;
+    }
     let fields = query_fields(raw);
     let person = field(&fields, "person").to_owned();
     let event_type = field(&fields, "type").to_owned();

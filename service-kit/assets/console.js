@@ -8,8 +8,14 @@ initAll();
 // A page waiting for something (a wallet's answer) names where to ask; it reloads when the
 // answer changes. Without JavaScript the page's own "Check again" link does the same.
 const waiting = document.querySelector('[data-poll]');
+// Asking keeps the session alive: an unattended screen stops asking after 15 minutes, so
+// its session can end (the page's own "Check again" link still works).
+const stopAskingAt = Date.now() + 15 * 60 * 1000;
 if (waiting) {
   const ask = async () => {
+    if (Date.now() > stopAskingAt) {
+      return;
+    }
     try {
       const response = await fetch(waiting.dataset.poll, { credentials: 'same-origin' });
       if (response.redirected) {

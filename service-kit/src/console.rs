@@ -159,13 +159,53 @@ impl ConsoleAccounts {
         }
     }
 
-    fn put(&self, account: &Account) -> Result<(), ConsoleError> {
-        let bytes = serde_json::to_vec(account).map_err(store_error)?;
-        self.accounts
-            .insert(account.username.as_bytes(), bytes)
-            .map_err(store_error)?;
-        self.db.flush().map_err(store_error)?;
-        Ok(())
+    /// Changes a stored account with `change`, retried until no concurrent change came in
+    /// between (sled's compare-and-swap): parallel wrong passwords are all counted.
+    fn update(
+        &self,
+        username: &str,
+        change: impl Fn(&mut Account),
+    ) -> Result<Option<Account>, ConsoleError> {
+        loop {
+            let Some(old) = self
+                .accounts
+                .get(username.as_bytes())
+                .map_err(store_error)?
+            else {
+                return Ok(None);
+            };
+            let mut account: Account = serde_json::from_slice(&old).map_err(store_error)?;
+            change(&mut account);
+            let new = serde_json::to_vec(&account).map_err(store_error)?;
+            let swapped = self
+                .accounts
+                .compare_and_swap(username.as_bytes(), Some(old), Some(new))
+                .map_err(store_error)?;
+            if swapped.is_ok() {
+                self.db.flush().map_err(store_error)?;
+                return Ok(Some(account));
+            }
+        }
+    }
+
+    /// One more wrong password: the fifth in a row locks the account for a while. Returns
+    /// until when it is now locked, if it is.
+    fn count_failure(
+        &self,
+        username: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<DateTime<Utc>>, ConsoleError> {
+        let lockout = self.lockout;
+        let updated = self.update(username, |account| {
+            account.failed_attempts += 1;
+            if account.failed_attempts >= MAX_FAILURES {
+                account.failed_attempts = 0;
+                account.locked_until = Some(now + lockout);
+            }
+        })?;
+        Ok(updated
+            .and_then(|account| account.locked_until)
+            .filter(|until| *until > now))
     }
 
     pub fn account(&self, username: &str) -> Result<Option<Account>, ConsoleError> {
@@ -264,26 +304,25 @@ impl ConsoleAccounts {
         password: &str,
         now: DateTime<Utc>,
     ) -> Result<(String, Session, Account), ConsoleError> {
-        let Some(mut account) = self.get(username.trim())? else {
+        let Some(account) = self.get(username.trim())? else {
             password_holds(password, &self.decoy_hash);
             return Err(ConsoleError::WrongCredentials);
         };
+        // The hash is checked before the lock, so that a locked account answers no sooner
+        // than any other.
+        let holds = password_holds(password, &account.password_hash);
         if let Some(until) = account.locked_until.filter(|until| *until > now) {
             return Err(ConsoleError::Locked(until.format("%H:%M UTC").to_string()));
         }
-        if !password_holds(password, &account.password_hash) {
-            account.failed_attempts += 1;
-            if account.failed_attempts >= MAX_FAILURES {
-                account.failed_attempts = 0;
-                account.locked_until = Some(now + self.lockout);
-            }
-            self.put(&account)?;
+        if !holds {
+            self.count_failure(&account.username, now)?;
             return Err(ConsoleError::WrongCredentials);
         }
         if account.failed_attempts > 0 || account.locked_until.is_some() {
-            account.failed_attempts = 0;
-            account.locked_until = None;
-            self.put(&account)?;
+            self.update(&account.username, |account| {
+                account.failed_attempts = 0;
+                account.locked_until = None;
+            })?;
         }
         let token = random_token();
         let session = Session {
@@ -378,8 +417,15 @@ impl ConsoleAccounts {
         new: &str,
         keep_session: &str,
     ) -> Result<(), ConsoleError> {
-        let mut account = self.get(username)?.ok_or(ConsoleError::WrongCredentials)?;
+        let account = self.get(username)?.ok_or(ConsoleError::WrongCredentials)?;
         if !password_holds(current, &account.password_hash) {
+            // Someone at an unattended session guessing: counted as at sign-in, and the
+            // lock ends every session of the account.
+            if let Some(until) = self.count_failure(username, Utc::now())? {
+                self.end_sessions_of(username)?;
+                self.db.flush().map_err(store_error)?;
+                return Err(ConsoleError::Locked(until.format("%H:%M UTC").to_string()));
+            }
             return Err(ConsoleError::Invalid(
                 "Your current password is not right.".into(),
             ));
@@ -394,7 +440,7 @@ impl ConsoleAccounts {
                 "Choose a password different from the current one.".into(),
             ));
         }
-        account.password_hash = hash_password(new)?;
+        let hash = hash_password(new)?;
         let kept = self
             .sessions
             .get(token_key(keep_session))
@@ -405,7 +451,8 @@ impl ConsoleAccounts {
                 .insert(token_key(keep_session), bytes)
                 .map_err(store_error)?;
         }
-        self.put(&account)
+        self.update(username, |account| account.password_hash = hash.clone())?;
+        Ok(())
     }
 
     pub fn sign_out(&self, token: &str) -> Result<(), ConsoleError> {
@@ -683,6 +730,36 @@ mod tests {
         assert!(accounts
             .sign_in("r.officer", "a new long password", now)
             .is_ok());
+    }
+
+    #[test]
+    fn guessing_the_current_password_locks_the_account_and_ends_its_sessions() {
+        let (_dir, accounts) = accounts();
+        let now = Utc::now();
+        accounts
+            .create(officer("a long enough password"), now)
+            .unwrap();
+        let (here, _, _) = accounts
+            .sign_in("r.officer", "a long enough password", now)
+            .unwrap();
+        for guess in 1..MAX_FAILURES {
+            assert!(
+                matches!(
+                    accounts.change_password("r.officer", "a guess", "a new long password", &here),
+                    Err(ConsoleError::Invalid(_))
+                ),
+                "guess {guess}"
+            );
+        }
+        assert!(matches!(
+            accounts.change_password("r.officer", "a guess", "a new long password", &here),
+            Err(ConsoleError::Locked(_))
+        ));
+        assert!(accounts.session(&here, Utc::now()).unwrap().is_none());
+        assert!(matches!(
+            accounts.sign_in("r.officer", "a long enough password", Utc::now()),
+            Err(ConsoleError::Locked(_))
+        ));
     }
 
     #[test]

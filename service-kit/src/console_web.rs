@@ -22,9 +22,21 @@ use subtle::ConstantTimeEq;
 
 use crate::console::{Account, ConsoleAccounts, ConsoleError, Session};
 
+/// The cookie names of a console whose `console_cookie` is the default; each service names
+/// its own, since cookies ignore the port and `passport up` serves all three on one host.
+#[cfg(test)]
 const SESSION_COOKIE: &str = "passport_session";
-/// Guards the sign-in form itself (double submit): there is no session yet to hold a token.
+#[cfg(test)]
 const LOGIN_COOKIE: &str = "passport_login";
+
+fn session_cookie<H: ConsoleHost + ?Sized>(host: &H) -> String {
+    format!("{}_session", host.console_cookie())
+}
+
+/// Guards the sign-in form itself (double submit): there is no session yet to hold a token.
+fn login_cookie<H: ConsoleHost + ?Sized>(host: &H) -> String {
+    format!("{}_login", host.console_cookie())
+}
 
 /// What a service gives the shared console code.
 pub trait ConsoleHost: Send + Sync + 'static {
@@ -36,6 +48,10 @@ pub trait ConsoleHost: Send + Sync + 'static {
     /// The roles an administrator can give an account here, each with what it allows.
     fn console_roles(&self) -> &'static [(&'static str, &'static str)] {
         &[(ADMIN, "Manage this console's accounts")]
+    }
+    /// What this console's cookie names start with, unique among the consoles of a host.
+    fn console_cookie(&self) -> &'static str {
+        "passport"
     }
 }
 
@@ -154,7 +170,10 @@ fn set_cookie(name: &str, value: &str, secure: bool, max_age: Option<i64>) -> He
 
 /// Only a path on this site, so that `next` cannot send anyone elsewhere.
 fn local_path(next: &str) -> String {
-    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
+    // Browsers drop tabs and newlines from a URL, so `/<tab>/evil.example` would become
+    // `//evil.example`: only visible ASCII is allowed at all.
+    let visible = next.bytes().all(|b| b.is_ascii_graphic());
+    if visible && next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
         next.to_owned()
     } else {
         "/".to_owned()
@@ -194,12 +213,57 @@ impl SignedIn {
     }
 }
 
+impl SignedIn {
+    /// The page refusing a user with none of these roles; `None` when they have one.
+    pub fn refusal_without_any(&self, roles: &[&str], what: &str) -> Option<Response> {
+        match roles.iter().find(|role| self.account.has_role(role)) {
+            Some(_) => None,
+            None => self.refusal_without(roles.first().copied().unwrap_or(ADMIN), what),
+        }
+    }
+
+    /// A page with one message and a link back to the console's start.
+    pub fn message(&self, status: StatusCode, heading: &str, text: String) -> Response {
+        page(
+            status,
+            &MessagePage {
+                chrome: self.chrome.clone(),
+                heading: heading.into(),
+                message: text,
+                link: "/".into(),
+                link_text: "Back to the start".into(),
+            },
+        )
+    }
+}
+
+/// A page's query string as name–value pairs; a malformed one never fails a page.
+pub fn query_fields(raw: Option<String>) -> Vec<(String, String)> {
+    form_urlencoded::parse(raw.unwrap_or_default().as_bytes())
+        .into_owned()
+        .collect()
+}
+
+/// The first value of a form or query field, trimmed; empty when it is not there.
+pub fn field<'a>(fields: &'a [(String, String)], name: &str) -> &'a str {
+    fields
+        .iter()
+        .find(|(key, _)| key == name)
+        .map(|(_, value)| value.trim())
+        .unwrap_or_default()
+}
+
 fn sign_in_redirect(parts: &Parts) -> Response {
-    let next = parts
-        .uri
-        .path_and_query()
-        .map(|p| p.as_str())
-        .unwrap_or("/");
+    // After signing in the browser fetches `next`: a form's post cannot be fetched (and was
+    // not carried out), so it leads back to the start.
+    let next = match parts.method {
+        axum::http::Method::GET => parts
+            .uri
+            .path_and_query()
+            .map(|p| p.as_str())
+            .unwrap_or("/"),
+        _ => "/",
+    };
     let query: String = form_urlencoded::Serializer::new(String::new())
         .append_pair("next", next)
         .finish();
@@ -213,7 +277,7 @@ impl<H: ConsoleHost> FromRequestParts<Arc<H>> for SignedIn {
         let Some(accounts) = host.console_accounts() else {
             return Err((StatusCode::NOT_FOUND, "This service has no console.").into_response());
         };
-        let Some(token) = cookie(&parts.headers, SESSION_COOKIE) else {
+        let Some(token) = cookie(&parts.headers, &session_cookie(host.as_ref())) else {
             return Err(sign_in_redirect(parts));
         };
         match accounts.session(&token, Utc::now()) {
@@ -336,7 +400,12 @@ fn login_response<H: ConsoleHost>(
     );
     response.headers_mut().append(
         header::SET_COOKIE,
-        set_cookie(LOGIN_COOKIE, &token, host.console_over_https(), Some(3600)),
+        set_cookie(
+            &login_cookie(host),
+            &token,
+            host.console_over_https(),
+            Some(3600),
+        ),
     );
     response
 }
@@ -367,10 +436,10 @@ async fn login<H: ConsoleHost>(
     Form(form): Form<LoginForm>,
 ) -> Response {
     let next = local_path(&form.next);
-    let Some(accounts) = host.console_accounts() else {
-        return (StatusCode::NOT_FOUND, "This service has no console.").into_response();
-    };
-    let expected = cookie(&headers, LOGIN_COOKIE).unwrap_or_default();
+    if host.console_accounts().is_none() {
+        return no_console();
+    }
+    let expected = cookie(&headers, &login_cookie(host.as_ref())).unwrap_or_default();
     let same: bool = expected.as_bytes().ct_eq(form.csrf.as_bytes()).into();
     if expected.is_empty() || !same {
         return login_response(
@@ -381,23 +450,36 @@ async fn login<H: ConsoleHost>(
             next,
         );
     }
-    match accounts.sign_in(&form.username, &form.password, Utc::now()) {
+    // Argon2 is deliberately slow: off the async workers, so a burst of sign-ins cannot
+    // stall the service.
+    let signing_in = {
+        let host = Arc::clone(&host);
+        let (username, password) = (form.username.clone(), form.password);
+        tokio::task::spawn_blocking(move || match host.console_accounts() {
+            Some(accounts) => accounts.sign_in(&username, &password, Utc::now()),
+            None => Err(ConsoleError::Store("no console".into())),
+        })
+        .await
+        .unwrap_or_else(|error| Err(ConsoleError::Store(error.to_string())))
+    };
+    match signing_in {
         Ok((token, _, account)) => {
             tracing::info!(user = %account.username, "console sign-in");
             let mut response = Redirect::to(&next).into_response();
             let secure = host.console_over_https();
             response.headers_mut().append(
                 header::SET_COOKIE,
-                set_cookie(SESSION_COOKIE, &token, secure, None),
+                set_cookie(&session_cookie(host.as_ref()), &token, secure, None),
             );
             response.headers_mut().append(
                 header::SET_COOKIE,
-                set_cookie(LOGIN_COOKIE, "", secure, Some(0)),
+                set_cookie(&login_cookie(host.as_ref()), "", secure, Some(0)),
             );
             response
         }
         Err(error @ (ConsoleError::WrongCredentials | ConsoleError::Locked(_))) => {
-            tracing::info!(user = %form.username, "console sign-in refused");
+            // Not the name typed: people type their password there by mistake.
+            tracing::info!("console sign-in refused");
             login_response(
                 host.as_ref(),
                 StatusCode::UNAUTHORIZED,
@@ -422,9 +504,10 @@ async fn logout<H: ConsoleHost>(
     headers: HeaderMap,
     form: CheckedForm<CsrfField>,
 ) -> Response {
-    if let (Some(accounts), Some(token)) =
-        (host.console_accounts(), cookie(&headers, SESSION_COOKIE))
-    {
+    if let (Some(accounts), Some(token)) = (
+        host.console_accounts(),
+        cookie(&headers, &session_cookie(host.as_ref())),
+    ) {
         if let Err(error) = accounts.sign_out(&token) {
             tracing::error!(%error, "console sign-out");
         }
@@ -433,7 +516,12 @@ async fn logout<H: ConsoleHost>(
     let mut response = Redirect::to("/login").into_response();
     response.headers_mut().append(
         header::SET_COOKIE,
-        set_cookie(SESSION_COOKIE, "", host.console_over_https(), Some(0)),
+        set_cookie(
+            &session_cookie(host.as_ref()),
+            "",
+            host.console_over_https(),
+            Some(0),
+        ),
     );
     response
 }
@@ -657,18 +745,34 @@ async fn create_user<H: ConsoleHost>(
     }
 }
 
+#[derive(Deserialize)]
+struct RemoveForm {
+    #[serde(default)]
+    confirm: String,
+}
+
 async fn remove_user<H: ConsoleHost>(
     State(host): State<Arc<H>>,
     Path(username): Path<String>,
-    posted: CheckedForm<CsrfField>,
+    posted: CheckedForm<RemoveForm>,
 ) -> Response {
-    let user = posted.user;
+    let CheckedForm { user, form } = posted;
     if let Some(refused) = user.refusal_without(ADMIN, "manage accounts") {
         return refused;
     }
     let Some(accounts) = host.console_accounts() else {
         return no_console();
     };
+    if form.confirm != "yes" {
+        return users_page(
+            accounts,
+            &user,
+            Some(format!(
+                "Tick the box to confirm that {username}'s account is to be removed."
+            )),
+            StatusCode::BAD_REQUEST,
+        );
+    }
     match accounts.remove(&username, &user.account.username) {
         Ok(removed) => {
             tracing::info!(
@@ -690,6 +794,8 @@ async fn remove_user<H: ConsoleHost>(
 struct PasswordPage {
     chrome: Chrome,
     error: Option<String>,
+    /// The field the error is about.
+    error_field: &'static str,
     done: bool,
     min_chars: usize,
 }
@@ -704,6 +810,10 @@ fn password_page(
         status,
         &PasswordPage {
             chrome: user.chrome.clone(),
+            error_field: match error.as_deref() {
+                Some(why) if why.contains("current") => "current",
+                _ => "new",
+            },
             error,
             done,
             min_chars: crate::console::MIN_PASSWORD_CHARS,
@@ -742,7 +852,7 @@ async fn change_password<H: ConsoleHost>(
             StatusCode::BAD_REQUEST,
         );
     }
-    let session = cookie(&headers, SESSION_COOKIE).unwrap_or_default();
+    let session = cookie(&headers, &session_cookie(host.as_ref())).unwrap_or_default();
     match accounts.change_password(&user.account.username, &form.current, &form.new, &session) {
         Ok(()) => {
             tracing::info!(user = %user.account.username, "console password changed");
@@ -750,6 +860,14 @@ async fn change_password<H: ConsoleHost>(
         }
         Err(ConsoleError::Invalid(why)) => {
             password_page(&user, Some(why), false, StatusCode::BAD_REQUEST)
+        }
+        Err(locked @ ConsoleError::Locked(_)) => {
+            tracing::warn!(user = %user.account.care_identity_uuid, "console account locked at a password change");
+            user.message(
+                StatusCode::FORBIDDEN,
+                "You have been signed out",
+                format!("{locked} Every session of this account has ended."),
+            )
         }
         Err(error) => store_failure(&user, &error),
     }
@@ -1030,7 +1148,13 @@ mod tests {
         assert_eq!(status, StatusCode::FORBIDDEN);
         assert!(page.contains("had expired"));
 
-        for next in ["//evil.example/x", "https://evil.example/", "/\\evil"] {
+        for next in [
+            "//evil.example/x",
+            "https://evil.example/",
+            "/\\evil",
+            "/\t/evil.example",
+            "/\n/evil.example",
+        ] {
             let (status, headers, _) = send(
                 &app,
                 post_form(
@@ -1094,10 +1218,11 @@ mod tests {
         )
         .await;
         assert_eq!(status, StatusCode::SEE_OTHER, "no session, no form");
-        assert!(headers[header::LOCATION]
-            .to_str()
-            .unwrap()
-            .starts_with("/login"));
+        assert_eq!(
+            headers[header::LOCATION],
+            "/login?next=%2F",
+            "a post is not where to come back to"
+        );
 
         let (status, _, _) = send(&app, post_form("/logout", &cookie, &[("csrf", &csrf)])).await;
         assert_eq!(status, StatusCode::SEE_OTHER);
@@ -1244,14 +1369,31 @@ mod tests {
 
         let (status, _, page) = send(
             &app,
-            post_form("/console/users/a.admin/remove", &admin, &[("csrf", &csrf)]),
+            post_form(
+                "/console/users/a.admin/remove",
+                &admin,
+                &[("csrf", &csrf), ("confirm", "yes")],
+            ),
         )
         .await;
         assert_eq!(status, StatusCode::BAD_REQUEST);
         assert!(page.contains("You cannot remove your own account."));
-        let (status, _, _) = send(
+        let (status, _, page) = send(
             &app,
             post_form("/console/users/n.new/remove", &admin, &[("csrf", &csrf)]),
+        )
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "not confirmed");
+        assert!(page.contains("Tick the box"));
+        let (status, _, _) = send(&app, get_with("/", &newcomer)).await;
+        assert_eq!(status, StatusCode::OK, "nothing changed");
+        let (status, _, _) = send(
+            &app,
+            post_form(
+                "/console/users/n.new/remove",
+                &admin,
+                &[("csrf", &csrf), ("confirm", "yes")],
+            ),
         )
         .await;
         assert_eq!(status, StatusCode::SEE_OTHER);

@@ -21,7 +21,7 @@ use credentials::CredentialKind;
 use serde::Deserialize;
 use service_kit::console::ConsoleAccounts;
 use service_kit::console_web::{
-    self, page, sentence, when, CheckedForm, Chrome, ConsoleHost, MessagePage, SignedIn,
+    self, page, sentence, when, CheckedForm, Chrome, ConsoleHost, SignedIn,
 };
 
 use crate::api::AppState;
@@ -69,6 +69,10 @@ impl ConsoleHost for AppState {
         self.console_over_https
     }
 
+    fn console_cookie(&self) -> &'static str {
+        "passport_operator"
+    }
+
     fn console_roles(&self) -> &'static [(&'static str, &'static str)] {
         &[
             (
@@ -106,45 +110,23 @@ fn operator(user: &SignedIn) -> Actor {
 
 /// Reading is for operators and auditors; `None` when the user may.
 fn refusal_to_read(user: &SignedIn) -> Option<Response> {
-    if user.account.has_role(OPERATOR) {
-        return None;
-    }
-    user.refusal_without(AUDITOR, "see the trust registry")
+    user.refusal_without_any(&[OPERATOR, AUDITOR], "see the trust registry")
 }
 
-fn message(user: &SignedIn, status: StatusCode, heading: &str, message: String) -> Response {
-    page(
-        status,
-        &MessagePage {
-            chrome: user.chrome.clone(),
-            heading: heading.into(),
-            message,
-            link: "/".into(),
-            link_text: "Back to the trust registry".into(),
-        },
-    )
-}
-
-/// A refusal or failure the page cannot show beside its form.
 fn failure(user: &SignedIn, error: RegistryError) -> Response {
     match error {
         RegistryError::NotFound(why) => {
-            message(user, StatusCode::NOT_FOUND, "Not found", sentence(&why))
+            user.message(StatusCode::NOT_FOUND, "Not found", sentence(&why))
         }
-        RegistryError::Forbidden(why) => message(
-            user,
-            StatusCode::FORBIDDEN,
-            "You cannot do this",
-            sentence(&why),
-        ),
-        RegistryError::BadRequest(why) => message(
-            user,
+        RegistryError::Forbidden(why) => {
+            user.message(StatusCode::FORBIDDEN, "You cannot do this", sentence(&why))
+        }
+        RegistryError::BadRequest(why) => user.message(
             StatusCode::BAD_REQUEST,
             "This cannot be done",
             sentence(&why),
         ),
-        RegistryError::Conflict(why) => message(
-            user,
+        RegistryError::Conflict(why) => user.message(
             StatusCode::CONFLICT,
             "This cannot be done now",
             sentence(&why),
@@ -153,8 +135,7 @@ fn failure(user: &SignedIn, error: RegistryError) -> Response {
         | RegistryError::Settings(_)
         | RegistryError::Credential(_)) => {
             tracing::error!(%error, "operator console");
-            message(
-                user,
+            user.message(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "Something went wrong",
                 "The trust registry could not be read or saved. Nothing was changed.".into(),
@@ -710,8 +691,7 @@ async fn change_issuer(
         "reinstate" => IssuerAction::Reinstate,
         "remove" => IssuerAction::Remove,
         _ => {
-            return message(
-                &user,
+            return user.message(
                 StatusCode::NOT_FOUND,
                 "Not found",
                 "There is no such change.".into(),
@@ -889,8 +869,7 @@ async fn change_credential(
         "suspend" => (StatusAction::Suspend, "it was already suspended or revoked"),
         "reinstate" => (StatusAction::Reinstate, "it was not suspended"),
         _ => {
-            return message(
-                &user,
+            return user.message(
                 StatusCode::NOT_FOUND,
                 "Not found",
                 "There is no such change.".into(),

@@ -15,9 +15,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::json;
 use service_kit::console::ConsoleAccounts;
-use service_kit::console_web::{
-    self, page, sentence, CheckedForm, Chrome, ConsoleHost, MessagePage, SignedIn,
-};
+use service_kit::console_web::{self, page, sentence, CheckedForm, Chrome, ConsoleHost, SignedIn};
 
 use crate::access::{OverallState, RequirementState};
 use crate::onboarding::{grants_csv, HrAction, OnboardingError, OnboardingStatus, StartOnboarding};
@@ -40,6 +38,10 @@ impl ConsoleHost for Verifier {
 
     fn console_over_https(&self) -> bool {
         self.public_base_url().starts_with("https://")
+    }
+
+    fn console_cookie(&self) -> &'static str {
+        "passport_onboarding"
     }
 
     fn console_roles(&self) -> &'static [(&'static str, &'static str)] {
@@ -81,17 +83,9 @@ fn status_code(status: OnboardingStatus) -> String {
         .unwrap_or_default()
 }
 
-fn problem_page(user: &SignedIn, status: StatusCode, heading: &str, message: String) -> Response {
-    page(
-        status,
-        &MessagePage {
-            chrome: chrome(user),
-            heading: heading.into(),
-            message,
-            link: "/".into(),
-            link_text: "All onboardings".into(),
-        },
-    )
+/// Officers and HR users read onboardings; an account that only manages accounts does not.
+fn refusal_to_read(user: &SignedIn) -> Option<Response> {
+    user.refusal_without_any(&[OFFICER, HR], "see onboardings")
 }
 
 fn chrome(user: &SignedIn) -> Chrome {
@@ -100,19 +94,16 @@ fn chrome(user: &SignedIn) -> Chrome {
 
 fn failure(user: &SignedIn, error: OnboardingError) -> Response {
     match error {
-        OnboardingError::NotFound(why) => {
-            problem_page(user, StatusCode::NOT_FOUND, "Not found", why)
-        }
+        OnboardingError::NotFound(why) => user.message(StatusCode::NOT_FOUND, "Not found", why),
         OnboardingError::Invalid(why) => {
-            problem_page(user, StatusCode::BAD_REQUEST, "This cannot be done", why)
+            user.message(StatusCode::BAD_REQUEST, "This cannot be done", why)
         }
         OnboardingError::Conflict(why) => {
-            problem_page(user, StatusCode::CONFLICT, "This cannot be done now", why)
+            user.message(StatusCode::CONFLICT, "This cannot be done now", why)
         }
         OnboardingError::Internal(why) => {
             tracing::error!(%why, "onboarding console");
-            problem_page(
-                user,
+            user.message(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "Something went wrong",
                 "The onboarding could not be read or saved. Nothing was changed.".into(),
@@ -140,6 +131,9 @@ struct HomePage {
 }
 
 async fn home(State(verifier): State<Arc<Verifier>>, user: SignedIn) -> Response {
+    if let Some(refused) = refusal_to_read(&user) {
+        return refused;
+    }
     let Some(onboarding) = verifier.onboarding() else {
         return failure(
             &user,
@@ -489,14 +483,20 @@ async fn show(
     user: SignedIn,
     Path(id): Path<String>,
 ) -> Response {
+    if let Some(refused) = refusal_to_read(&user) {
+        return refused;
+    }
     show_page(&verifier, &user, &id, None, String::new(), StatusCode::OK)
 }
 
 async fn status(
     State(verifier): State<Arc<Verifier>>,
-    _user: SignedIn,
+    user: SignedIn,
     Path(id): Path<String>,
 ) -> Response {
+    if refusal_to_read(&user).is_some() {
+        return (StatusCode::FORBIDDEN, Json(json!({"status": "unknown"}))).into_response();
+    }
     match verifier.onboarding_record(&id) {
         Ok((_, status, _)) => (
             [(header::CACHE_CONTROL, "no-store")],

@@ -12,7 +12,8 @@ use crate::onboarding::new_starter_answers;
 pub(crate) struct Browser {
     http: reqwest::Client,
     base: String,
-    cookies: Vec<(String, String)>,
+    /// Cookies ignore the port: consoles on one host share this jar in a real browser.
+    pub(crate) cookies: Vec<(String, String)>,
 }
 
 pub(crate) struct Page {

@@ -242,6 +242,61 @@ async fn an_ra_finds_a_person_invites_them_and_their_wallet_collects_with_the_pi
         .contains("does not have the role needed to make an invitation"));
     assert_eq!(offers_of(&platform, "P0001").await, 1);
     assert_eq!(ra.get("/console/people/P9999").await.status, 404);
+
+    // An account that only manages accounts sees no one's records.
+    add_user(&platform, "ada.admin", "555000000033", &["admin"]);
+    let mut admin = Browser::at(&platform.issuer_url);
+    admin.sign_in("ada.admin", "a long console password").await;
+    for path in [
+        "/",
+        "/console/people/P0001",
+        "/console/requests",
+        "/console/events",
+    ] {
+        let refused = admin.get(path).await;
+        assert_eq!(refused.status, 403, "{path}");
+        assert!(!refused.body.contains("Amara"), "{path}");
+    }
+    assert_eq!(admin.get("/console/users").await.status, 200);
+}
+
+#[tokio::test]
+async fn signing_in_to_another_console_on_the_same_host_keeps_this_one_signed_in() {
+    let platform = Platform::start().await.unwrap();
+    add_user(&platform, "rita.ra", RA_UUID, &["ra"]);
+    platform
+        .verifier
+        .console()
+        .unwrap()
+        .create(
+            NewAccount {
+                username: "olu.officer",
+                display_name: "olu.officer",
+                care_identity_uuid: "555000000011",
+                roles: &["officer"],
+                password: "a long console password",
+            },
+            chrono::Utc::now(),
+        )
+        .unwrap();
+    let mut ra = Browser::at(&platform.issuer_url);
+    ra.sign_in("rita.ra", "a long console password").await;
+    // One browser, one cookie jar for 127.0.0.1, whatever the port.
+    let mut desk = Browser::at(&platform.verifier_url);
+    desk.cookies = ra.cookies.clone();
+    assert_eq!(
+        desk.sign_in("olu.officer", "a long console password")
+            .await
+            .status,
+        303
+    );
+    ra.cookies = desk.cookies.clone();
+    assert_eq!(
+        ra.get("/").await.status,
+        200,
+        "still signed in to the RA console"
+    );
+    assert_eq!(desk.get("/").await.status, 200);
 }
 
 #[tokio::test]
