@@ -123,10 +123,17 @@ fn pairs(form: &[(String, String)]) -> Vec<(&str, &str)> {
 }
 
 fn add_user(platform: &Platform, username: &str, uuid: &str, roles: &[&str]) {
-    platform
-        .verifier
-        .console()
-        .unwrap()
+    add_account(platform.verifier.console().unwrap(), username, uuid, roles);
+}
+
+/// A console account with the tests' password.
+pub(crate) fn add_account(
+    accounts: &service_kit::console::ConsoleAccounts,
+    username: &str,
+    uuid: &str,
+    roles: &[&str],
+) {
+    accounts
         .create(
             NewAccount {
                 username,

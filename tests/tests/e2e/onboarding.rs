@@ -7,7 +7,6 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
 use tests::{Platform, HR_TOKEN, OFFICER_TOKEN};
-use wallet_core::{Wallet, WalletOptions};
 
 const OFFICER: &str = "555000000001";
 const HR_USER: &str = "555000000002";
@@ -66,15 +65,7 @@ async fn new_starter_presents(platform: &Platform, person_id: &str, started: &Va
 /// request's link (what its QR code carries) with everything it asks that they hold.
 pub async fn new_starter_answers(platform: &Platform, person_id: &str, link: &str) {
     let dir = tempfile::tempdir().unwrap();
-    let wallet = Wallet::open(
-        dir.path(),
-        "a long wallet passphrase",
-        WalletOptions {
-            allow_loopback_http: true,
-            ..Default::default()
-        },
-    )
-    .unwrap();
+    let wallet = crate::wallet::wallet(&dir);
     let response = platform
         .admin_post(
             &format!("/admin/people/{person_id}/offers"),

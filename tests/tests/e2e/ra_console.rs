@@ -3,31 +3,15 @@
 //! queue's refused and accepted decisions, and the ESR event log.
 
 use serde_json::{json, Value};
-use service_kit::console::NewAccount;
 use tests::Platform;
-use wallet_core::{Wallet, WalletOptions};
 
-use crate::console::{Browser, Page};
+use crate::console::{add_account, Browser, Page};
 
 const RA_UUID: &str = "555000000031";
 const AUDITOR_UUID: &str = "555000000032";
 
 fn add_user(platform: &Platform, username: &str, uuid: &str, roles: &[&str]) {
-    platform
-        .issuer
-        .console()
-        .unwrap()
-        .create(
-            NewAccount {
-                username,
-                display_name: username,
-                care_identity_uuid: uuid,
-                roles,
-                password: "a long console password",
-            },
-            chrono::Utc::now(),
-        )
-        .unwrap();
+    add_account(platform.issuer.console().unwrap(), username, uuid, roles);
 }
 
 /// An `href` (or any attribute) after `marker`, unescaped as a browser would.
@@ -183,15 +167,7 @@ async fn an_ra_finds_a_person_invites_them_and_their_wallet_collects_with_the_pi
     assert!(again.body.contains("class=\"passport-qr\"") && !again.body.contains("id=\"pin\""));
 
     let dir = tempfile::tempdir().unwrap();
-    let wallet = Wallet::open(
-        dir.path(),
-        "a long wallet passphrase",
-        WalletOptions {
-            allow_loopback_http: true,
-            ..Default::default()
-        },
-    )
-    .unwrap();
+    let wallet = crate::wallet::wallet(&dir);
     let received = wallet.accept_offer(&link, Some(&pin)).await.unwrap();
     let kinds: std::collections::BTreeSet<String> = received
         .iter()
@@ -264,21 +240,12 @@ async fn an_ra_finds_a_person_invites_them_and_their_wallet_collects_with_the_pi
 async fn signing_in_to_another_console_on_the_same_host_keeps_this_one_signed_in() {
     let platform = Platform::start().await.unwrap();
     add_user(&platform, "rita.ra", RA_UUID, &["ra"]);
-    platform
-        .verifier
-        .console()
-        .unwrap()
-        .create(
-            NewAccount {
-                username: "olu.officer",
-                display_name: "olu.officer",
-                care_identity_uuid: "555000000011",
-                roles: &["officer"],
-                password: "a long console password",
-            },
-            chrono::Utc::now(),
-        )
-        .unwrap();
+    add_account(
+        platform.verifier.console().unwrap(),
+        "olu.officer",
+        "555000000011",
+        &["officer"],
+    );
     let mut ra = Browser::at(&platform.issuer_url);
     ra.sign_in("rita.ra", "a long console password").await;
     // One browser, one cookie jar for 127.0.0.1, whatever the port.

@@ -10,7 +10,7 @@ use wallet_core::{Wallet, WalletError, WalletOptions};
 
 use crate::oid4vci::decode_qr;
 
-fn wallet(dir: &tempfile::TempDir) -> Wallet {
+pub(crate) fn wallet(dir: &tempfile::TempDir) -> Wallet {
     Wallet::open(
         dir.path(),
         "a long wallet passphrase",
