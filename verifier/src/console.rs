@@ -362,6 +362,8 @@ struct ShowPage {
     grants: Vec<String>,
     decided: bool,
     decision_text: Option<String>,
+    /// Said once the checklist's reasons are gone (retention).
+    evidence_removed: Option<String>,
     can_decide: bool,
     can_accept: bool,
     can_bypass: bool,
@@ -470,6 +472,13 @@ fn show_page(
                 .collect(),
             decided: record.hr.is_some(),
             decision_text,
+            evidence_removed: record.evidence_removed_at.map(|at| {
+                format!(
+                    "The reasons were removed on {}: this trust keeps them for {} days after HR's decision.",
+                    at.format("%d %b %Y"),
+                    verifier.onboarding().map(|o| o.evidence_days()).unwrap_or_default()
+                )
+            }),
             can_decide: user.account.has_role(HR),
             can_accept: complete,
             can_bypass: status != OnboardingStatus::AwaitingPresentation,

@@ -83,12 +83,15 @@ pub fn build(settings: &VerifierSettings) -> Result<Arc<Verifier>, String> {
                 .map_err(|e| format!("{}: {e}", catalogue_path.display()))?;
             let catalogue = credentials::rbac::RbacCatalogue::from_json_str(&text)
                 .map_err(|e| format!("{}: {e}", catalogue_path.display()))?;
-            verifier = verifier.with_onboarding(onboarding::Onboarding::open(
-                policy,
-                catalogue,
-                &oid,
-                settings.hr_token.as_deref(),
-            )?);
+            verifier = verifier.with_onboarding(
+                onboarding::Onboarding::open(
+                    policy,
+                    catalogue,
+                    &oid,
+                    settings.hr_token.as_deref(),
+                )?
+                .keeping_evidence_for(settings.onboarding_evidence_days)?,
+            );
             let accounts = service_kit::console::ConsoleAccounts::open(oid.database())
                 .map_err(|e| e.to_string())?;
             verifier = verifier.with_console(accounts);

@@ -112,6 +112,34 @@ pub struct OnboardingRecord {
     pub decision: Option<AccessDecision>,
     #[serde(default)]
     pub hr: Option<HrDecision>,
+    /// When the checklist's reasons and notes were removed, its retention having passed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evidence_removed_at: Option<DateTime<Utc>>,
+}
+
+impl OnboardingRecord {
+    /// The record with the checklist's reasons and notes removed, if HR decided it more
+    /// than `keep` ago and they are still there; the outcome of each requirement, the
+    /// grants and who decided stay.
+    pub fn without_old_evidence(
+        &self,
+        now: DateTime<Utc>,
+        keep: chrono::Duration,
+    ) -> Option<OnboardingRecord> {
+        let decided_at = self.hr.as_ref()?.at;
+        if self.evidence_removed_at.is_some() || now - decided_at < keep {
+            return None;
+        }
+        let mut kept = self.clone();
+        if let Some(decision) = &mut kept.decision {
+            for requirement in &mut decision.requirements {
+                requirement.reason.clear();
+            }
+            decision.notes.clear();
+        }
+        kept.evidence_removed_at = Some(now);
+        Some(kept)
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -228,6 +256,8 @@ pub struct Onboarding {
     catalogue: RbacCatalogue,
     store: OnboardingStore,
     hr: Option<BearerToken>,
+    /// How long after HR's decision the checklist's evidence is kept.
+    evidence_kept: chrono::Duration,
 }
 
 impl Onboarding {
@@ -255,7 +285,21 @@ impl Onboarding {
             catalogue,
             store: OnboardingStore::open(oid.database())?,
             hr,
+            evidence_kept: chrono::Duration::days(90),
         })
+    }
+
+    /// How many days after HR's decision the checklist's reasons and notes are kept.
+    pub fn keeping_evidence_for(mut self, days: u64) -> Result<Self, String> {
+        if !(1..=3650).contains(&days) {
+            return Err("onboarding_evidence_days must be from 1 to 3650".into());
+        }
+        self.evidence_kept = chrono::Duration::days(days as i64);
+        Ok(self)
+    }
+
+    pub fn evidence_days(&self) -> i64 {
+        self.evidence_kept.num_days()
     }
 
     pub fn hr_token(&self) -> Option<&BearerToken> {
@@ -409,9 +453,43 @@ impl Verifier {
         }
     }
 
+    /// Removes the checklist's reasons and notes from every onboarding HR decided longer
+    /// ago than the trust keeps them (storage limitation): each removal is one audited
+    /// change. Returns how many records it changed.
+    pub fn remove_old_evidence(&self, now: DateTime<Utc>) -> Result<usize, OnboardingError> {
+        let (_, onboarding) = self.onboarding_parts()?;
+        let mut removed = 0;
+        for record in onboarding.store.all()? {
+            let Some(kept) = record.without_old_evidence(now, onboarding.evidence_kept) else {
+                continue;
+            };
+            let mut entry = self.audit_entry(
+                onboarding,
+                "retention",
+                "evidence_removed",
+                &record.id,
+                format!(
+                    "the checklist's reasons and notes, {} days after HR's decision",
+                    onboarding.evidence_kept.num_days()
+                ),
+            );
+            entry.at = now;
+            onboarding.store.commit(Some(&record), &kept, entry)?;
+            removed += 1;
+        }
+        if removed > 0 {
+            tracing::info!(removed, "old onboarding evidence removed");
+        }
+        Ok(removed)
+    }
+
     /// Starts an onboarding: the post's checklist, and the presentation request for it.
     pub fn start_onboarding(&self, start: &StartOnboarding) -> Result<Value, OnboardingError> {
         let (oid, onboarding) = self.onboarding_parts()?;
+        // Like the presentation results, old evidence goes when new work starts.
+        if let Err(error) = self.remove_old_evidence(self.clock.now()) {
+            tracing::warn!(?error, "could not remove old onboarding evidence");
+        }
         let by = actor(&start.by)?;
         let person = start.person.trim();
         if person.is_empty() || person.chars().count() > 200 {
@@ -441,6 +519,7 @@ impl Verifier {
             presented_at: None,
             decision: None,
             hr: None,
+            evidence_removed_at: None,
         };
         let entry = self.audit_entry(
             onboarding,

@@ -61,6 +61,10 @@ pub struct VerifierSettings {
     /// The bearer token of HR users, who accept or bypass onboarding checklists (at least 16
     /// characters). Unset: nobody may.
     pub hr_token: Option<String>,
+    /// Days after HR's decision that an onboarding keeps the checklist's reasons and notes
+    /// (they can quote a registration number or a DBS check). The record, its grants and
+    /// its audit entries stay; only that evidence goes (1 to 3650).
+    pub onboarding_evidence_days: u64,
 }
 
 impl Default for VerifierSettings {
@@ -85,6 +89,7 @@ impl Default for VerifierSettings {
             policy_file: None,
             rbac_catalogue: None,
             hr_token: None,
+            onboarding_evidence_days: 90,
         }
     }
 }

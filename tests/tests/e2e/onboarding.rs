@@ -403,6 +403,75 @@ async fn an_incomplete_checklist_cannot_be_accepted_but_hr_can_bypass_it_with_a_
     ] {
         assert!(!text.contains(private), "the audit log holds {private}");
     }
+
+    // Retention: the reasons stay while the trust keeps them (90 days here), then go; the
+    // outcome of each requirement, the grants, HR's justification and the audit stay.
+    let (_, before) = call(
+        &platform,
+        "GET",
+        &format!("/onboardings/{id}"),
+        Some(HR_TOKEN),
+        None,
+    )
+    .await;
+    assert!(before["decision"]["requirements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|r| !r["reason"].as_str().unwrap().is_empty()));
+    let now = chrono::Utc::now();
+    assert_eq!(
+        platform
+            .verifier
+            .remove_old_evidence(now + chrono::Duration::days(89))
+            .unwrap(),
+        0
+    );
+    let later = now + chrono::Duration::days(91);
+    assert_eq!(platform.verifier.remove_old_evidence(later).unwrap(), 1);
+    assert_eq!(
+        platform.verifier.remove_old_evidence(later).unwrap(),
+        0,
+        "once"
+    );
+    let (_, after) = call(
+        &platform,
+        "GET",
+        &format!("/onboardings/{id}"),
+        Some(HR_TOKEN),
+        None,
+    )
+    .await;
+    let requirements = after["decision"]["requirements"].as_array().unwrap();
+    assert_eq!(
+        requirements.len(),
+        before["decision"]["requirements"].as_array().unwrap().len()
+    );
+    assert!(requirements
+        .iter()
+        .all(|r| r["reason"] == "" && r["state"].is_string()));
+    assert_eq!(after["decision"]["notes"], json!([]));
+    assert!(after["evidence_removed_at"].is_string());
+    assert_eq!(
+        after["hr"], before["hr"],
+        "the decision and its grants stay"
+    );
+    let (_, audit) = call(&platform, "GET", "/onboarding-audit", Some(HR_TOKEN), None).await;
+    let last = audit["entries"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(
+        (last["action"].as_str(), last["actor"].as_str()),
+        (Some("evidence_removed"), Some("retention"))
+    );
+    let (status, grants) = call(
+        &platform,
+        "GET",
+        &format!("/onboardings/{id}/grants"),
+        Some(HR_TOKEN),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(grants["grants"].as_array().unwrap().len(), 4);
 }
 
 #[tokio::test]
