@@ -1027,6 +1027,65 @@ mod tests {
     }
 
     #[test]
+    fn evidence_is_removed_only_from_decided_onboardings_and_only_after_its_time() {
+        let policy = sample_policy();
+        let post = post("Medical and Dental", "R8000", &[]);
+        let now = Utc::now();
+        let decision = crate::access::decide(&policy, &post, &[], now.date_naive());
+        assert!(decision.requirements.iter().all(|r| !r.reason.is_empty()));
+        let awaiting_hr = OnboardingRecord {
+            id: "o1".into(),
+            person: "Amara Notreal".into(),
+            position: "RTH-ACP-01".into(),
+            position_name: "Consultant Physician".into(),
+            checklist: policy.checklist_for(&post),
+            post,
+            request_id: "r1".into(),
+            started_by: "555000000001".into(),
+            started_at: now - chrono::Duration::days(400),
+            presented_by: None,
+            presented_at: None,
+            decision: Some(decision),
+            hr: None,
+            evidence_removed_at: None,
+        };
+        let keep = chrono::Duration::days(90);
+        assert_eq!(
+            awaiting_hr.without_old_evidence(now, keep),
+            None,
+            "HR still needs it"
+        );
+        let mut decided = awaiting_hr.clone();
+        decided.hr = Some(HrDecision {
+            action: HrAction::Bypassed,
+            by: "555000000002".into(),
+            at: now - chrono::Duration::days(89),
+            justification: Some("Checks seen at the lead employer.".into()),
+            grants: Vec::new(),
+        });
+        assert_eq!(decided.without_old_evidence(now, keep), None, "not yet");
+        let later = now + chrono::Duration::days(2);
+        let removed = decided.without_old_evidence(later, keep).unwrap();
+        let (before, after) = (decided.decision.unwrap(), removed.decision.clone().unwrap());
+        assert!(after.requirements.iter().all(|r| r.reason.is_empty()));
+        assert_eq!(
+            after
+                .requirements
+                .iter()
+                .map(|r| r.state)
+                .collect::<Vec<_>>(),
+            before
+                .requirements
+                .iter()
+                .map(|r| r.state)
+                .collect::<Vec<_>>()
+        );
+        assert_eq!(removed.hr, decided.hr);
+        assert_eq!(removed.evidence_removed_at, Some(later));
+        assert_eq!(removed.without_old_evidence(later, keep), None, "once");
+    }
+
+    #[test]
     fn a_stale_write_is_refused_and_leaves_no_audit_entry() {
         let dir = tempfile::tempdir().unwrap();
         let store = OnboardingStore::open(sled::open(dir.path()).unwrap()).unwrap();
@@ -1046,6 +1105,7 @@ mod tests {
             presented_at: None,
             decision: None,
             hr: None,
+            evidence_removed_at: None,
         };
         let entry = |action: &str| AuditEntry {
             seq: 0,
