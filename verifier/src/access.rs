@@ -179,7 +179,7 @@ fn judge(
             "employment history and references",
             today,
         ),
-        Requirement::Dbs => dbs(evidence, checklist.dbs_level, today),
+        Requirement::Dbs => dbs(evidence, checklist, today),
         Requirement::Registration => registration(evidence, checklist, today),
         Requirement::Training => training(evidence, checklist, today),
         Requirement::OccupationalHealth => occupational_health(evidence, checklist),
@@ -275,7 +275,8 @@ fn dbs_label(level: DbsLevel) -> &'static str {
     }
 }
 
-fn dbs(evidence: &[Evidence], needed: Option<DbsLevel>, today: NaiveDate) -> Judgement {
+fn dbs(evidence: &[Evidence], checklist: &Checklist, today: NaiveDate) -> Judgement {
+    let needed = checklist.dbs_level;
     let Some((checks, by)) = checks(evidence) else {
         return unmet("No verified employment checks credential was presented (or its checks were not disclosed).");
     };
@@ -298,7 +299,20 @@ fn dbs(evidence: &[Evidence], needed: Option<DbsLevel>, today: NaiveDate) -> Jud
     if let Some(expired) = check.expires_on.filter(|e| *e < today) {
         return review(format!("The DBS check by {by} expired on {expired}."));
     }
-    let update = if check.dbs_update_service == Some(true) {
+    let on_update_service = check.dbs_update_service == Some(true);
+    if let Some(years) = checklist.dbs_max_age_years.filter(|_| !on_update_service) {
+        let too_old = check
+            .completed_on
+            .checked_add_months(chrono::Months::new(years * 12))
+            .is_none_or(|limit| limit < today);
+        if too_old {
+            return review(format!(
+                "The DBS check by {by} was done on {}, more than {years} years ago, and is not on the DBS Update Service: ask for a status check or a new one.",
+                check.completed_on
+            ));
+        }
+    }
+    let update = if on_update_service {
         ", on the DBS Update Service"
     } else {
         ""
@@ -553,6 +567,7 @@ mod tests {
         let policy = sample_policy();
         let cases: Vec<(CredentialKind, &str, Value, Requirement, &str)> = vec![
             (CredentialKind::EmploymentChecks, "/checks/3/dbsLevel", json!("enhanced"), Requirement::Dbs, "is enhanced; this post needs enhanced with barred lists"),
+            (CredentialKind::EmploymentChecks, "/checks/3/dbsUpdateService", json!(false), Requirement::Dbs, "was done on 2020-03-18, more than 3 years ago, and is not on the DBS Update Service"),
             (CredentialKind::EmploymentChecks, "/training", training("2025-01-10"), Requirement::Training, "Refresher overdue: Equality, diversity and human rights (refresher due 2026-01-10)"),
             (CredentialKind::EmploymentChecks, "/occupationalHealth/clearance", json!("pending"), Requirement::OccupationalHealth, "is pending, not cleared"),
             (CredentialKind::EmploymentChecks, "/occupationalHealth/exposureProneProcedures", json!(false), Requirement::OccupationalHealth, "not for exposure-prone procedures"),

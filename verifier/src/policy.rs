@@ -14,6 +14,7 @@
 //! employment_types = ["permanent", "temporary_mover"]   # absent: any employment type
 //! require = ["identity", "right_to_work", "dbs", "registration", "training", "occupational_health"]
 //! dbs_level = "enhanced_with_barred_lists"
+//! dbs_max_age_years = 3        # a check older than this counts only on the Update Service
 //! training = ["Fire safety", "Infection prevention and control"]
 //! regulators = ["NMC"]
 //!
@@ -139,6 +140,9 @@ pub struct ChecklistRule {
     pub employment_types: Vec<EmploymentType>,
     pub require: BTreeSet<Requirement>,
     pub dbs_level: Option<DbsLevel>,
+    /// A DBS check older than this many years is accepted only when it is on the DBS
+    /// Update Service (which keeps it current). Absent: any age.
+    pub dbs_max_age_years: Option<u32>,
     pub training: BTreeSet<String>,
     pub exposure_prone_procedures: bool,
     /// Empty: any regulator.
@@ -171,6 +175,9 @@ pub struct Checklist {
     pub rules: Vec<String>,
     pub require: BTreeSet<Requirement>,
     pub dbs_level: Option<DbsLevel>,
+    /// The youngest of the rules' DBS age limits.
+    #[serde(default)]
+    pub dbs_max_age_years: Option<u32>,
     pub training: BTreeSet<String>,
     pub exposure_prone_procedures: bool,
     /// Empty: any regulator.
@@ -216,6 +223,11 @@ impl Policy {
             checklist.rules.push(rule.name.clone());
             checklist.require.extend(rule.require.iter().copied());
             checklist.dbs_level = checklist.dbs_level.max(rule.dbs_level);
+            checklist.dbs_max_age_years =
+                match (checklist.dbs_max_age_years, rule.dbs_max_age_years) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                };
             checklist.training.extend(rule.training.iter().cloned());
             checklist.exposure_prone_procedures |= rule.exposure_prone_procedures;
             checklist.regulators.extend(rule.regulators.iter().copied());
@@ -322,6 +334,19 @@ impl Policy {
                 }
                 _ => {}
             }
+            match rule.dbs_max_age_years {
+                Some(_) if rule.dbs_level.is_none() => {
+                    return Err(fail(format!(
+                        "checklist rule {name:?} sets dbs_max_age_years but no dbs_level"
+                    )))
+                }
+                Some(years) if !(1..=10).contains(&years) => {
+                    return Err(fail(format!(
+                        "checklist rule {name:?}: dbs_max_age_years is from 1 to 10"
+                    )))
+                }
+                _ => {}
+            }
             let mut training = BTreeSet::new();
             for subject in rule.training {
                 if !CSTF_SUBJECTS.contains(&subject.get_ref().as_str()) {
@@ -358,6 +383,7 @@ impl Policy {
                 employment_types: rule.employment_types,
                 require,
                 dbs_level: rule.dbs_level,
+                dbs_max_age_years: rule.dbs_max_age_years,
                 training,
                 exposure_prone_procedures: rule.exposure_prone_procedures,
                 regulators: rule.regulators,
@@ -460,6 +486,7 @@ struct RawRule {
     employment_types: Vec<EmploymentType>,
     require: Vec<Requirement>,
     dbs_level: Option<DbsLevel>,
+    dbs_max_age_years: Option<u32>,
     #[serde(default)]
     training: Vec<Spanned<String>>,
     #[serde(default)]
@@ -609,6 +636,8 @@ require = ["identity"]
             (format!("{base}require = []\n"), 2, "requires nothing"),
             (format!("{base}require = [\"dbs\"]\n"), 2, "sets no dbs_level"),
             (format!("{base}require = [\"identity\"]\ndbs_level = \"basic\"\n"), 2, "does not require dbs"),
+            (format!("{base}require = [\"identity\"]\ndbs_max_age_years = 3\n"), 2, "sets dbs_max_age_years but no dbs_level"),
+            (format!("{base}require = [\"dbs\"]\ndbs_level = \"basic\"\ndbs_max_age_years = 0\n"), 2, "dbs_max_age_years is from 1 to 10"),
             (format!("{base}require = [\"dbs\"]\ndbs_level = \"gold\"\n"), 5, "unknown variant `gold`"),
             (format!("{base}require = [\"training\"]\ntraining = [\"Juggling\"]\n"), 5, "\"Juggling\" is not a Core Skills Training Framework subject"),
             (format!("{base}require = [\"training\"]\n"), 2, "list the training subjects together"),
