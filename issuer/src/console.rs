@@ -16,7 +16,8 @@ use axum::{Json, Router};
 use serde_json::json;
 use service_kit::console::ConsoleAccounts;
 use service_kit::console_web::{
-    self, field, page, query_fields, sentence, when, CheckedForm, Chrome, ConsoleHost, SignedIn,
+    self, field, page, query_fields, sentence, when, wire_name, CheckedForm, Chrome, ConsoleHost,
+    SignedIn,
 };
 
 use crate::error::IssuerError;
@@ -124,13 +125,6 @@ fn failure(user: &SignedIn, error: IssuerError) -> Response {
             )
         }
     }
-}
-
-fn snake_case(value: impl serde::Serialize) -> String {
-    serde_json::to_value(value)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
 }
 
 fn state_words(state: CredentialState) -> (&'static str, &'static str) {
@@ -362,7 +356,7 @@ fn person_page_for(
             ),
             care_identity: person.uuid.to_string(),
             employee_number: person.esr_employee_number.clone(),
-            status: snake_case(person.status).replace('_', " "),
+            status: wire_name(person.status).replace('_', " "),
             assignments: person
                 .assignments
                 .iter()
@@ -371,7 +365,7 @@ fn person_page_for(
                     title: a.position_title.clone(),
                     organisation: a.org_ods.to_string(),
                     staff_group: a.staff_group.clone(),
-                    status: snake_case(a.status).replace('_', " "),
+                    status: wire_name(a.status).replace('_', " "),
                     primary: a.primary,
                 })
                 .collect(),
@@ -534,16 +528,14 @@ fn invitation_page(
         Ok(found) => found,
         Err(error) => return failure(user, error),
     };
-    let name = issuer
-        .people_summary()
-        .ok()
-        .and_then(|people| {
-            people
-                .into_iter()
-                .find(|p| p.person_id == offer.person_id)
-                .map(|p| format!("{} {}", p.given_name, p.family_name))
-        })
-        .unwrap_or_else(|| offer.person_id.clone());
+    let name = match issuer.person(&offer.person_id) {
+        Ok(record) => format!(
+            "{} {}",
+            record["given_name"].as_str().unwrap_or_default(),
+            record["family_name"].as_str().unwrap_or_default()
+        ),
+        Err(error) => return failure(user, error),
+    };
     let link = issuer.offer_link(&offer.offer_id);
     let qr_svg = if status == "pending" {
         match qr::svg(&link) {
@@ -842,12 +834,12 @@ async fn events(
         Ok(log) => log,
         Err(error) => return failure(&user, error),
     };
-    let mut types: Vec<String> = log.iter().map(|e| snake_case(e.event_type)).collect();
+    let mut types: Vec<String> = log.iter().map(|e| wire_name(e.event_type)).collect();
     types.sort();
     types.dedup();
     log.retain(|e| {
         (person.is_empty() || e.person_id == person)
-            && (event_type.is_empty() || snake_case(e.event_type) == event_type)
+            && (event_type.is_empty() || wire_name(e.event_type) == event_type)
     });
     log.sort_by(|a, b| b.received_at.cmp(&a.received_at));
     let matched = log.len();
@@ -868,11 +860,11 @@ async fn events(
             .collect::<Vec<_>>()
             .join(", ");
             EventRow {
-                event_type: snake_case(e.event_type),
+                event_type: wire_name(e.event_type),
                 person_id: e.person_id.clone(),
                 occurred: when(&e.occurred_at),
                 received: when(&e.received_at),
-                outcome: snake_case(e.outcome).replace('_', " "),
+                outcome: wire_name(e.outcome).replace('_', " "),
                 effects: e.effects.join(", ").replace('_', " "),
                 changes: if changes.is_empty() {
                     "none".into()

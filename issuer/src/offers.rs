@@ -346,15 +346,12 @@ impl Issuer {
 
     /// Where an offer stands, for the RA (never the code or the PIN).
     pub fn offer_status(&self, offer_id: &str) -> Result<Value> {
-        let offer = self
-            .store
-            .offer(offer_id)?
-            .ok_or_else(|| IssuerError::NotFound("no such credential offer".into()))?;
+        let (offer, status) = self.offer_record(offer_id)?;
         Ok(json!({
             "offer_id": offer.offer_id,
             "person_id": offer.person_id,
             "credential_configuration_ids": offer.credential_configuration_ids,
-            "status": offer.status(self.clock.now()),
+            "status": status,
             "created_at": xsd_date_time(&offer.created_at),
             "expires_at": xsd_date_time(&offer.expires_at),
             "wrong_pin_attempts": offer.wrong_pin_attempts,
@@ -388,7 +385,7 @@ impl Issuer {
     /// The offer's QR code again, while it can be redeemed.
     pub fn offer_qr(&self, offer_id: &str, image: QrImage) -> Result<Vec<u8>> {
         let offer = self.pending_offer(offer_id)?;
-        let uri = offer_uri_by_reference(&self.oid4vci.endpoints.offer(&offer.offer_id));
+        let uri = self.offer_link(&offer.offer_id);
         match image {
             QrImage::Png => qr::png(&uri),
             QrImage::Svg => qr::svg(&uri).map(String::into_bytes),

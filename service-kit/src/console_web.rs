@@ -118,6 +118,15 @@ pub fn sentence(text: &str) -> String {
     out
 }
 
+/// What an enum is called on the wire (its serde name, e.g. `awaiting_hr`), for a form value
+/// or a data attribute; empty for anything that does not serialise to a string.
+pub fn wire_name(value: impl serde::Serialize) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
 /// A stored RFC 3339 time as a page shows it; the text as it is when it is not one.
 pub fn when(text: &str) -> String {
     chrono::DateTime::parse_from_rfc3339(text)
@@ -625,12 +634,7 @@ fn new_user_page<H: ConsoleHost>(
     error: Option<String>,
     status: StatusCode,
 ) -> Response {
-    let value = |name: &str| {
-        form.iter()
-            .find(|(key, _)| key == name)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default()
-    };
+    let value = |name: &str| field(form, name).to_owned();
     page(
         status,
         &NewUserPage {
@@ -678,12 +682,7 @@ async fn create_user<H: ConsoleHost>(
     let Some(accounts) = host.console_accounts() else {
         return no_console();
     };
-    let value = |name: &str| {
-        form.iter()
-            .find(|(key, _)| key == name)
-            .map(|(_, v)| v.trim().to_owned())
-            .unwrap_or_default()
-    };
+    let value = |name: &str| field(&form, name).to_owned();
     let known = host.console_roles();
     let mut roles: Vec<&str> = Vec::new();
     for (key, asked) in &form {

@@ -8,22 +8,13 @@
 // screen, then waits for one line on stdin (the wallet has answered); prints
 // {"ok": true, ...} at the end, or exits 1 with the reason.
 
-import {chromium} from 'playwright-core';
-import {createInterface} from 'node:readline';
+import {callerLines, expect, launchChromium, unlabelledControls} from './browser-lib.mjs';
 
 const [base, officer, hr, password, screenshot] = process.argv.slice(2);
-const lines = createInterface({input: process.stdin});
-const nextLine = () => new Promise(resolve => lines.once('line', resolve));
-const expect = (condition, message) => {
-  if(!condition) {
-    throw new Error(message);
-  }
-};
+const lines = callerLines();
+const nextLine = lines.next;
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--no-sandbox', '--headless=new']
-});
+const browser = await launchChromium();
 const report = {};
 try {
   const officerContext = await browser.newContext();
@@ -95,9 +86,7 @@ try {
 
   // Accessibility basics: one h1, every form control labelled, the skip link first.
   report.h1 = await hrPage.locator('h1').count();
-  report.unlabelled = await hrPage.locator('input:not([type=hidden]), select, textarea')
-    .evaluateAll(controls => controls.filter(c =>
-      !(c.labels && c.labels.length) && !c.getAttribute('aria-label')).length);
+  report.unlabelled = await unlabelledControls(hrPage);
   await hrPage.keyboard.press('Tab');
   report.firstFocus = await hrPage.evaluate(() => document.activeElement.textContent.trim());
   report.errors = errors;

@@ -17,23 +17,14 @@
 // {"request": "<png>"} when a QR code is on screen, each time waiting for one line on
 // stdin (the wallet has answered); prints {"ok": true, ...} at the end, or exits 1.
 
-import {chromium} from 'playwright-core';
-import {createInterface} from 'node:readline';
+import {callerLines, expect, launchChromium, unlabelledControls} from './browser-lib.mjs';
 
 const [issuer, registry, verifier, raPassword, operatorPassword, onboardingPassword, dir] =
   process.argv.slice(2);
-const lines = createInterface({input: process.stdin});
-const nextLine = () => new Promise(resolve => lines.once('line', resolve));
-const expect = (condition, message) => {
-  if(!condition) {
-    throw new Error(message);
-  }
-};
+const lines = callerLines();
+const nextLine = lines.next;
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--no-sandbox', '--headless=new']
-});
+const browser = await launchChromium();
 const errors = [];
 const report = {};
 
@@ -48,12 +39,6 @@ async function signedIn(base, username, password) {
   await page.getByRole('button', {name: 'Sign in'}).click();
   await page.getByRole('button', {name: 'Sign out'}).waitFor();
   return page;
-}
-
-async function unlabelled(page) {
-  return page.locator('input:not([type=hidden]), select, textarea')
-    .evaluateAll(controls => controls.filter(c =>
-      !(c.labels && c.labels.length) && !c.getAttribute('aria-label')).length);
 }
 
 try {
@@ -75,7 +60,7 @@ try {
   await ra.getByLabel('Find a person').fill('Notreal');
   await ra.getByRole('button', {name: 'Search'}).click();
   await ra.getByRole('link', {name: 'Amara Notreal'}).click();
-  report.raUnlabelled = await unlabelled(ra);
+  report.raUnlabelled = await unlabelledControls(ra);
   await ra.getByRole('button', {name: 'Make the invitation'}).click();
   await ra.getByText('Waiting to be collected').waitFor();
   const pin = (await ra.locator('#pin').innerText()).trim();

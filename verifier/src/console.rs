@@ -15,7 +15,9 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::json;
 use service_kit::console::ConsoleAccounts;
-use service_kit::console_web::{self, page, sentence, CheckedForm, Chrome, ConsoleHost, SignedIn};
+use service_kit::console_web::{
+    self, page, sentence, wire_name, CheckedForm, Chrome, ConsoleHost, SignedIn,
+};
 
 use crate::access::{OverallState, RequirementState};
 use crate::onboarding::{grants_csv, HrAction, OnboardingError, OnboardingStatus, StartOnboarding};
@@ -74,13 +76,6 @@ fn status_words(status: OnboardingStatus) -> (&'static str, &'static str) {
         OnboardingStatus::Accepted => ("Accepted", "nhsuk-tag--green"),
         OnboardingStatus::Bypassed => ("Bypassed by HR", "nhsuk-tag--purple"),
     }
-}
-
-fn status_code(status: OnboardingStatus) -> String {
-    serde_json::to_value(status)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
 }
 
 /// Officers and HR users read onboardings; an account that only manages accounts does not.
@@ -254,9 +249,7 @@ fn new_page(
     let employment_types = EmploymentType::ALL
         .iter()
         .map(|kind| {
-            let value = serde_json::to_value(kind)
-                .map(|v| text(&v))
-                .unwrap_or_default();
+            let value = wire_name(kind);
             SelectOption {
                 selected: value == form.employment_type
                     || (form.employment_type.is_empty() && *kind == EmploymentType::Permanent),
@@ -408,10 +401,7 @@ fn show_page(
                         RequirementState::Review => ("HR to review", "nhsuk-tag--orange"),
                     };
                     RequirementRow {
-                        code: serde_json::to_value(r.requirement)
-                            .ok()
-                            .and_then(|v| v.as_str().map(str::to_owned))
-                            .unwrap_or_default(),
+                        code: wire_name(r.requirement),
                         label: r.label.clone(),
                         state,
                         tag,
@@ -458,7 +448,7 @@ fn show_page(
             ),
             rules: record.checklist.rules.join(", "),
             status: words,
-            status_code: status_code(status),
+            status_code: wire_name(status),
             tag,
             presented_by: record.presented_by.clone(),
             qr_svg,
@@ -509,7 +499,7 @@ async fn status(
     match verifier.onboarding_record(&id) {
         Ok((_, status, _)) => (
             [(header::CACHE_CONTROL, "no-store")],
-            Json(json!({"status": status_code(status)})),
+            Json(json!({"status": wire_name(status)})),
         )
             .into_response(),
         Err(_) => (StatusCode::NOT_FOUND, Json(json!({"status": "unknown"}))).into_response(),
