@@ -40,7 +40,11 @@ enum OnboardCommand {
     },
     /// The request's state and, once answered, every check and the disclosed claims.
     /// Exits 0 when verified, 1 when refused or not answered yet.
-    Result { id: String },
+    Result {
+        /// Request ids are base64url, so one may begin with `-`.
+        #[arg(allow_hyphen_values = true)]
+        id: String,
+    },
 }
 
 pub async fn run(args: OnboardArgs) -> Result<i32> {

@@ -60,7 +60,10 @@ enum WalletCommand {
     /// What the wallet received and presented, to whom and when.
     History,
     /// Delete a credential from this wallet (its status at the issuer does not change).
-    Delete { credential: String },
+    Delete {
+        #[arg(allow_hyphen_values = true)]
+        credential: String,
+    },
     /// The wallet's holder DID (did:key).
     Did,
 }

@@ -635,8 +635,17 @@ fn an_ra_offers_and_the_terminal_wallet_accepts_with_the_pin() {
             .unwrap_or_else(|| panic!("no {prefix} in {said}"))
     };
     let (request_id, request_link) = (field("request:"), field("link:"));
+    // Ids are base64url: one that begins with `-` is still an id, not an option.
+    let unknown = officer(&["result", "-Xno-such-request"]);
+    assert_eq!(unknown.status.code(), Some(2), "{}", text(&unknown));
+    assert!(text(&unknown).contains("404"), "{}", text(&unknown));
     let pending = officer(&["result", &request_id]);
-    assert_eq!(pending.status.code(), Some(1), "not answered yet");
+    assert_eq!(
+        pending.status.code(),
+        Some(1),
+        "not answered yet: {}",
+        text(&pending)
+    );
     let presented = wallet(&["present", &request_link, "--yes"]);
     let shown = text(&presented);
     assert!(presented.status.success(), "{shown}");
