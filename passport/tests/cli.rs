@@ -803,6 +803,10 @@ fn a_new_starter_goes_from_invitation_to_access_through_the_three_consoles_in_ch
         "the RA is named, not the admin"
     );
     assert_eq!(last["raUnlabelled"], 0);
+    assert_eq!(
+        last["passwordsChosen"], 4,
+        "the three first administrators and the RA replaced the passwords they were given"
+    );
     assert!(last["issuers"]
         .as_array()
         .unwrap()

@@ -7,6 +7,10 @@
 //! token, which every form posts back. Five wrong passwords in a row lock an account for
 //! 15 minutes; an unknown name costs the same Argon2 work as a known one, so timing does
 //! not tell which names exist.
+//!
+//! A password someone else chose (an administrator's new account, a reset, the first
+//! administrator's) must be replaced at the first sign-in. Every change to an account is
+//! kept in an account log, written with the change and flushed before it is reported done.
 
 use std::collections::BTreeSet;
 
@@ -19,10 +23,13 @@ use chrono::{DateTime, Duration, Utc};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use sled::transaction::{ConflictableTransactionError, TransactionError};
+use sled::Transactional;
 use subtle::ConstantTimeEq;
 
 const ACCOUNT_TREE: &str = "console-accounts";
 const SESSION_TREE: &str = "console-sessions";
+const ACCOUNT_LOG_TREE: &str = "console-account-log";
 pub const MIN_PASSWORD_CHARS: usize = 12;
 const MAX_FAILURES: u32 = 5;
 
@@ -44,6 +51,17 @@ fn store_error(error: impl std::fmt::Display) -> ConsoleError {
     ConsoleError::Store(error.to_string())
 }
 
+fn abort(error: impl std::fmt::Display) -> ConflictableTransactionError<ConsoleError> {
+    ConflictableTransactionError::Abort(store_error(error))
+}
+
+fn transaction_error(error: TransactionError<ConsoleError>) -> ConsoleError {
+    match error {
+        TransactionError::Abort(error) => error,
+        TransactionError::Storage(error) => store_error(error),
+    }
+}
+
 /// One console user.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Account {
@@ -57,12 +75,61 @@ pub struct Account {
     failed_attempts: u32,
     #[serde(default)]
     locked_until: Option<DateTime<Utc>>,
+    /// Set while the password is one somebody else chose.
+    #[serde(default)]
+    must_change_password: bool,
     pub created_at: DateTime<Utc>,
 }
 
 impl Account {
     pub fn has_role(&self, role: &str) -> bool {
         self.roles.contains(role)
+    }
+
+    /// Whether the account's password was chosen by someone else and is still to be replaced.
+    pub fn must_change_password(&self) -> bool {
+        self.must_change_password
+    }
+
+    /// Until when wrong passwords have locked the account, if they have now.
+    pub fn locked_until(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        self.locked_until.filter(|until| *until > now)
+    }
+}
+
+/// One change to an account, as the account log keeps it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountChange {
+    pub at: DateTime<Utc>,
+    pub change: AccountChangeKind,
+    pub username: String,
+    /// The Care Identity UUID of who made the change; `None` when the service did (the
+    /// first administrator at start-up, a lock after wrong passwords).
+    pub by: Option<String>,
+    /// The roles given, for an account added.
+    #[serde(default)]
+    pub roles: Vec<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AccountChangeKind {
+    Added,
+    Removed,
+    PasswordReset,
+    PasswordChanged,
+    Locked,
+}
+
+impl AccountChangeKind {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::Added => "Account added",
+            Self::Removed => "Account removed",
+            Self::PasswordReset => "Password reset by an administrator",
+            Self::PasswordChanged => "Password changed by its holder",
+            Self::Locked => "Locked after five wrong passwords",
+        }
     }
 }
 
@@ -98,6 +165,7 @@ pub struct ConsoleAccounts {
     db: sled::Db,
     accounts: sled::Tree,
     sessions: sled::Tree,
+    log: sled::Tree,
     idle: Duration,
     absolute: Duration,
     lockout: Duration,
@@ -138,6 +206,7 @@ impl ConsoleAccounts {
         Ok(Self {
             accounts: db.open_tree(ACCOUNT_TREE).map_err(store_error)?,
             sessions: db.open_tree(SESSION_TREE).map_err(store_error)?,
+            log: db.open_tree(ACCOUNT_LOG_TREE).map_err(store_error)?,
             db,
             idle: Duration::minutes(30),
             absolute: Duration::hours(8),
@@ -159,33 +228,34 @@ impl ConsoleAccounts {
         }
     }
 
-    /// Changes a stored account with `change`, retried until no concurrent change came in
-    /// between (sled's compare-and-swap): parallel wrong passwords are all counted.
+    /// Changes a stored account with `change` and appends the log entry it returns, if
+    /// any, in one transaction; sled reruns it when a concurrent change came in between,
+    /// so parallel wrong passwords are all counted.
     fn update(
         &self,
         username: &str,
-        change: impl Fn(&mut Account),
+        change: impl Fn(&mut Account) -> Option<AccountChange>,
     ) -> Result<Option<Account>, ConsoleError> {
-        loop {
-            let Some(old) = self
-                .accounts
-                .get(username.as_bytes())
-                .map_err(store_error)?
-            else {
-                return Ok(None);
-            };
-            let mut account: Account = serde_json::from_slice(&old).map_err(store_error)?;
-            change(&mut account);
-            let new = serde_json::to_vec(&account).map_err(store_error)?;
-            let swapped = self
-                .accounts
-                .compare_and_swap(username.as_bytes(), Some(old), Some(new))
-                .map_err(store_error)?;
-            if swapped.is_ok() {
-                self.db.flush().map_err(store_error)?;
-                return Ok(Some(account));
-            }
-        }
+        let log_key = self.db.generate_id().map_err(store_error)?.to_be_bytes();
+        let updated = (&self.accounts, &self.log)
+            .transaction(|(accounts, log)| {
+                let Some(old) = accounts.get(username.as_bytes())? else {
+                    return Ok(None);
+                };
+                let mut account: Account = serde_json::from_slice(&old).map_err(abort)?;
+                let entry = change(&mut account);
+                accounts.insert(
+                    username.as_bytes(),
+                    serde_json::to_vec(&account).map_err(abort)?,
+                )?;
+                if let Some(entry) = entry {
+                    log.insert(&log_key[..], serde_json::to_vec(&entry).map_err(abort)?)?;
+                }
+                Ok(Some(account))
+            })
+            .map_err(transaction_error)?;
+        self.db.flush().map_err(store_error)?;
+        Ok(updated)
     }
 
     /// One more wrong password: the fifth in a row locks the account for a while. Returns
@@ -198,10 +268,18 @@ impl ConsoleAccounts {
         let lockout = self.lockout;
         let updated = self.update(username, |account| {
             account.failed_attempts += 1;
-            if account.failed_attempts >= MAX_FAILURES {
-                account.failed_attempts = 0;
-                account.locked_until = Some(now + lockout);
+            if account.failed_attempts < MAX_FAILURES {
+                return None;
             }
+            account.failed_attempts = 0;
+            account.locked_until = Some(now + lockout);
+            Some(AccountChange {
+                at: now,
+                change: AccountChangeKind::Locked,
+                username: account.username.clone(),
+                by: None,
+                roles: Vec::new(),
+            })
         })?;
         Ok(updated
             .and_then(|account| account.locked_until)
@@ -216,8 +294,30 @@ impl ConsoleAccounts {
         self.accounts.is_empty()
     }
 
-    /// Adds an account; refused if the name is taken or the details are not acceptable.
+    /// Adds an account whose holder chose its password (set-up outside the console, tests);
+    /// refused if the name is taken or the details are not acceptable.
     pub fn create(&self, new: NewAccount<'_>, now: DateTime<Utc>) -> Result<Account, ConsoleError> {
+        self.insert_account(new, false, None, now)
+    }
+
+    /// An administrator adds an account with a first password they hand over, which the
+    /// holder must replace when they first sign in.
+    pub fn add_with_first_password(
+        &self,
+        new: NewAccount<'_>,
+        by: &Account,
+        now: DateTime<Utc>,
+    ) -> Result<Account, ConsoleError> {
+        self.insert_account(new, true, Some(&by.care_identity_uuid), now)
+    }
+
+    fn insert_account(
+        &self,
+        new: NewAccount<'_>,
+        must_change_password: bool,
+        by: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<Account, ConsoleError> {
         let username = new.username.trim();
         if username.is_empty()
             || username.len() > 64
@@ -257,18 +357,33 @@ impl ConsoleAccounts {
             password_hash: hash_password(new.password)?,
             failed_attempts: 0,
             locked_until: None,
+            must_change_password,
             created_at: now,
         };
-        let bytes = serde_json::to_vec(&account).map_err(store_error)?;
-        let created = self
-            .accounts
-            .compare_and_swap(username.as_bytes(), None as Option<&[u8]>, Some(bytes))
-            .map_err(store_error)?;
-        if created.is_err() {
-            return Err(ConsoleError::Invalid(format!(
-                "There is already an account called {username}."
-            )));
-        }
+        let entry = AccountChange {
+            at: now,
+            change: AccountChangeKind::Added,
+            username: username.to_owned(),
+            by: by.map(str::to_owned),
+            roles: account.roles.iter().cloned().collect(),
+        };
+        let (bytes, entry) = (
+            serde_json::to_vec(&account).map_err(store_error)?,
+            serde_json::to_vec(&entry).map_err(store_error)?,
+        );
+        let log_key = self.db.generate_id().map_err(store_error)?.to_be_bytes();
+        (&self.accounts, &self.log)
+            .transaction(|(accounts, log)| {
+                if accounts.get(username.as_bytes())?.is_some() {
+                    return Err(ConflictableTransactionError::Abort(ConsoleError::Invalid(
+                        format!("There is already an account called {username}."),
+                    )));
+                }
+                accounts.insert(username.as_bytes(), bytes.as_slice())?;
+                log.insert(&log_key[..], entry.as_slice())?;
+                Ok(())
+            })
+            .map_err(transaction_error)?;
         self.db.flush().map_err(store_error)?;
         Ok(account)
     }
@@ -284,7 +399,7 @@ impl ConsoleAccounts {
             return Ok(None);
         }
         let password = random_token();
-        self.create(
+        self.insert_account(
             NewAccount {
                 username: "admin",
                 display_name: "First administrator",
@@ -292,6 +407,8 @@ impl ConsoleAccounts {
                 roles,
                 password: &password,
             },
+            true,
+            None,
             now,
         )?;
         Ok(Some(("admin".into(), password)))
@@ -322,6 +439,7 @@ impl ConsoleAccounts {
             self.update(&account.username, |account| {
                 account.failed_attempts = 0;
                 account.locked_until = None;
+                None
             })?;
         }
         let token = random_token();
@@ -380,21 +498,99 @@ impl ConsoleAccounts {
 
     /// Removes an account and ends its sessions at once. An administrator cannot remove
     /// their own account, so a console always keeps one.
-    pub fn remove(&self, username: &str, by: &str) -> Result<Account, ConsoleError> {
-        if username == by {
+    pub fn remove(
+        &self,
+        username: &str,
+        by: &Account,
+        now: DateTime<Utc>,
+    ) -> Result<Account, ConsoleError> {
+        if username == by.username {
             return Err(ConsoleError::Invalid(
                 "You cannot remove your own account.".into(),
             ));
         }
-        let account = self
-            .get(username)?
-            .ok_or_else(|| ConsoleError::Invalid(format!("There is no account {username}.")))?;
-        self.accounts
-            .remove(username.as_bytes())
-            .map_err(store_error)?;
+        let entry = serde_json::to_vec(&AccountChange {
+            at: now,
+            change: AccountChangeKind::Removed,
+            username: username.to_owned(),
+            by: Some(by.care_identity_uuid.clone()),
+            roles: Vec::new(),
+        })
+        .map_err(store_error)?;
+        let log_key = self.db.generate_id().map_err(store_error)?.to_be_bytes();
+        let removed = (&self.accounts, &self.log)
+            .transaction(|(accounts, log)| {
+                let Some(old) = accounts.remove(username.as_bytes())? else {
+                    return Err(ConflictableTransactionError::Abort(ConsoleError::Invalid(
+                        format!("There is no account {username}."),
+                    )));
+                };
+                log.insert(&log_key[..], entry.as_slice())?;
+                serde_json::from_slice::<Account>(&old).map_err(abort)
+            })
+            .map_err(transaction_error)?;
         self.end_sessions_of(username)?;
         self.db.flush().map_err(store_error)?;
-        Ok(account)
+        Ok(removed)
+    }
+
+    /// An administrator gives someone who is locked out or has forgotten their password a
+    /// new first password, returned once to be handed over. The lock is lifted, every
+    /// session of the account ends, and the holder must replace the password at sign-in.
+    pub fn reset_password(
+        &self,
+        username: &str,
+        by: &Account,
+        now: DateTime<Utc>,
+    ) -> Result<String, ConsoleError> {
+        if username == by.username {
+            return Err(ConsoleError::Invalid(
+                "Change your own password on the password page.".into(),
+            ));
+        }
+        let password = random_token();
+        let hash = hash_password(&password)?;
+        let reset = self.update(username, |account| {
+            account.password_hash = hash.clone();
+            account.must_change_password = true;
+            account.failed_attempts = 0;
+            account.locked_until = None;
+            Some(AccountChange {
+                at: now,
+                change: AccountChangeKind::PasswordReset,
+                username: account.username.clone(),
+                by: Some(by.care_identity_uuid.clone()),
+                roles: Vec::new(),
+            })
+        })?;
+        if reset.is_none() {
+            return Err(ConsoleError::Invalid(format!(
+                "There is no account {username}."
+            )));
+        }
+        self.end_sessions_of(username)?;
+        self.db.flush().map_err(store_error)?;
+        Ok(password)
+    }
+
+    /// The account log, newest first: every change, or one account's.
+    pub fn account_log(
+        &self,
+        username: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<AccountChange>, ConsoleError> {
+        let mut changes = Vec::new();
+        for entry in self.log.iter().values().rev() {
+            let change: AccountChange =
+                serde_json::from_slice(&entry.map_err(store_error)?).map_err(store_error)?;
+            if username.is_none_or(|name| name == change.username) {
+                changes.push(change);
+                if changes.len() == limit {
+                    break;
+                }
+            }
+        }
+        Ok(changes)
     }
 
     fn end_sessions_of(&self, username: &str) -> Result<(), ConsoleError> {
@@ -451,7 +647,18 @@ impl ConsoleAccounts {
                 .insert(token_key(keep_session), bytes)
                 .map_err(store_error)?;
         }
-        self.update(username, |account| account.password_hash = hash.clone())?;
+        let now = Utc::now();
+        self.update(username, |account| {
+            account.password_hash = hash.clone();
+            account.must_change_password = false;
+            Some(AccountChange {
+                at: now,
+                change: AccountChangeKind::PasswordChanged,
+                username: account.username.clone(),
+                by: Some(account.care_identity_uuid.clone()),
+                roles: Vec::new(),
+            })
+        })?;
         Ok(())
     }
 
@@ -666,21 +873,35 @@ mod tests {
         accounts
             .create(officer("a long enough password"), now)
             .unwrap();
-        let (token, _, _) = accounts
+        let admin = administrator(&accounts, now);
+        let (token, _, officer) = accounts
             .sign_in("r.officer", "a long enough password", now)
             .unwrap();
         assert!(matches!(
-            accounts.remove("r.officer", "r.officer"),
+            accounts.remove("r.officer", &officer, now),
             Err(ConsoleError::Invalid(_))
         ));
         assert!(accounts.session(&token, now).unwrap().is_some());
         assert!(matches!(
-            accounts.remove("nobody", "admin"),
+            accounts.remove("nobody", &admin, now),
             Err(ConsoleError::Invalid(_))
         ));
-        accounts.remove("r.officer", "admin").unwrap();
+        assert_eq!(
+            accounts.account_log(None, 10).unwrap().len(),
+            2,
+            "refusals log nothing"
+        );
+        accounts.remove("r.officer", &admin, now).unwrap();
         assert!(accounts.session(&token, now).unwrap().is_none());
-        assert!(accounts.accounts().unwrap().is_empty());
+        assert_eq!(accounts.accounts().unwrap(), vec![admin.clone()]);
+        let removal = &accounts.account_log(Some("r.officer"), 10).unwrap()[0];
+        assert_eq!(
+            (removal.change, removal.by.as_deref()),
+            (
+                AccountChangeKind::Removed,
+                Some(admin.care_identity_uuid.as_str())
+            )
+        );
         assert_eq!(
             accounts.sign_in("r.officer", "a long enough password", now),
             Err(ConsoleError::WrongCredentials)
@@ -762,6 +983,101 @@ mod tests {
         ));
     }
 
+    fn administrator(accounts: &ConsoleAccounts, now: DateTime<Utc>) -> Account {
+        accounts
+            .create(
+                NewAccount {
+                    username: "a.admin",
+                    display_name: "Ada Admin",
+                    care_identity_uuid: "555000000002",
+                    roles: &["admin"],
+                    password: "administrator password",
+                },
+                now,
+            )
+            .unwrap()
+    }
+
+    #[test]
+    fn a_first_password_must_be_replaced_and_a_reset_lifts_a_lock_and_ends_sessions() {
+        let (_dir, accounts) = accounts();
+        let now = Utc::now();
+        let admin = administrator(&accounts, now);
+        let added = accounts
+            .add_with_first_password(officer("a first password given"), &admin, now)
+            .unwrap();
+        assert!(added.must_change_password() && !admin.must_change_password());
+        let (here, _, _) = accounts
+            .sign_in("r.officer", "a first password given", now)
+            .unwrap();
+        accounts
+            .change_password(
+                "r.officer",
+                "a first password given",
+                "my own long password",
+                &here,
+            )
+            .unwrap();
+        assert!(!accounts
+            .account("r.officer")
+            .unwrap()
+            .unwrap()
+            .must_change_password());
+
+        for _ in 0..MAX_FAILURES {
+            accounts.sign_in("r.officer", "wrong", now).unwrap_err();
+        }
+        let locked = accounts.account("r.officer").unwrap().unwrap();
+        assert!(locked.locked_until(now).is_some());
+        assert!(accounts.session(&here, now).unwrap().is_some());
+        assert!(matches!(
+            accounts.reset_password("a.admin", &admin, now),
+            Err(ConsoleError::Invalid(why)) if why.contains("your own password")
+        ));
+        assert!(matches!(
+            accounts.reset_password("nobody", &admin, now),
+            Err(ConsoleError::Invalid(_))
+        ));
+        let given = accounts.reset_password("r.officer", &admin, now).unwrap();
+        assert!(given.len() >= 40);
+        assert!(
+            accounts.session(&here, now).unwrap().is_none(),
+            "a reset ends the sessions"
+        );
+        assert_eq!(
+            accounts
+                .sign_in("r.officer", "my own long password", now)
+                .map(|_| ()),
+            Err(ConsoleError::WrongCredentials),
+            "the old password stops working"
+        );
+        let (_, _, reset) = accounts.sign_in("r.officer", &given, now).unwrap();
+        assert!(reset.must_change_password() && reset.locked_until(now).is_none());
+
+        let log: Vec<(AccountChangeKind, Option<String>)> = accounts
+            .account_log(Some("r.officer"), 10)
+            .unwrap()
+            .into_iter()
+            .map(|change| (change.change, change.by))
+            .collect();
+        let ada = Some("555000000002".to_owned());
+        assert_eq!(
+            log,
+            vec![
+                (AccountChangeKind::PasswordReset, ada.clone()),
+                (AccountChangeKind::Locked, None),
+                (
+                    AccountChangeKind::PasswordChanged,
+                    Some("555000000001".to_owned())
+                ),
+                (AccountChangeKind::Added, ada),
+            ],
+            "newest first, each change once"
+        );
+        assert_eq!(accounts.account_log(None, 2).unwrap().len(), 2);
+        assert_eq!(accounts.account_log(None, 10).unwrap().len(), 5);
+    }
+
     #[test]
     fn the_first_administrator_is_made_once() {
         let (_dir, accounts) = accounts();
@@ -773,6 +1089,10 @@ mod tests {
         assert!(password.len() >= 40);
         let (_, _, admin) = accounts.sign_in(&name, &password, now).unwrap();
         assert!(admin.has_role("admin") && admin.has_role("ra"));
+        assert!(
+            admin.must_change_password(),
+            "a password from a file is replaced"
+        );
         assert!(accounts
             .ensure_first_administrator(&["admin"], now)
             .unwrap()

@@ -20,7 +20,7 @@ use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use subtle::ConstantTimeEq;
 
-use crate::console::{Account, ConsoleAccounts, ConsoleError, Session};
+use crate::console::{Account, AccountChange, ConsoleAccounts, ConsoleError, Session};
 
 /// The cookie names of a console whose `console_cookie` is the default; each service names
 /// its own, since cookies ignore the port and `passport up` serves all three on one host.
@@ -262,6 +262,32 @@ pub fn field<'a>(fields: &'a [(String, String)], name: &str) -> &'a str {
         .unwrap_or_default()
 }
 
+/// The pages someone whose password was chosen by somebody else may use before replacing it.
+fn reachable_before_a_new_password(parts: &Parts) -> bool {
+    matches!(parts.uri.path(), PASSWORD_PATH | "/logout")
+}
+
+const PASSWORD_PATH: &str = "/console/password";
+
+fn choose_password_redirect(parts: &Parts) -> Response {
+    let next = match parts.method {
+        axum::http::Method::GET => parts
+            .uri
+            .path_and_query()
+            .map(|p| p.as_str())
+            .unwrap_or("/"),
+        _ => "/",
+    };
+    password_redirect(next)
+}
+
+fn password_redirect(next: &str) -> Response {
+    let query: String = form_urlencoded::Serializer::new(String::new())
+        .append_pair("next", next)
+        .finish();
+    Redirect::to(&format!("{PASSWORD_PATH}?{query}")).into_response()
+}
+
 fn sign_in_redirect(parts: &Parts) -> Response {
     // After signing in the browser fetches `next`: a form's post cannot be fetched (and was
     // not carried out), so it leads back to the start.
@@ -290,6 +316,11 @@ impl<H: ConsoleHost> FromRequestParts<Arc<H>> for SignedIn {
             return Err(sign_in_redirect(parts));
         };
         match accounts.session(&token, Utc::now()) {
+            Ok(Some((_, account)))
+                if account.must_change_password() && !reachable_before_a_new_password(parts) =>
+            {
+                Err(choose_password_redirect(parts))
+            }
             Ok(Some((session, account))) => Ok(SignedIn {
                 chrome: Chrome {
                     service: host.console_name().to_owned(),
@@ -371,11 +402,13 @@ pub fn routes<H: ConsoleHost>() -> Router<Arc<H>> {
             "/console/users/new",
             get(new_user_form::<H>).post(create_user::<H>),
         )
+        .route("/console/users/{username}", get(user_account::<H>))
         .route("/console/users/{username}/remove", post(remove_user::<H>))
         .route(
-            "/console/password",
-            get(password_form).post(change_password::<H>),
+            "/console/users/{username}/reset-password",
+            post(reset_password::<H>),
         )
+        .route(PASSWORD_PATH, get(password_form).post(change_password::<H>))
         .route("/assets/{file}", get(asset))
         .route("/assets/images/{file}", get(image))
 }
@@ -474,7 +507,11 @@ async fn login<H: ConsoleHost>(
     match signing_in {
         Ok((token, _, account)) => {
             tracing::info!(user = %account.username, "console sign-in");
-            let mut response = Redirect::to(&next).into_response();
+            let mut response = if account.must_change_password() {
+                password_redirect(&next)
+            } else {
+                Redirect::to(&next).into_response()
+            };
             let secure = host.console_over_https();
             response.headers_mut().append(
                 header::SET_COOKIE,
@@ -541,8 +578,53 @@ struct UserRow {
     care_identity_uuid: String,
     roles: String,
     created: String,
+    state: String,
     is_you: bool,
 }
+
+impl UserRow {
+    fn of(account: Account, user: &SignedIn) -> Self {
+        let now = Utc::now();
+        let state = match account.locked_until(now) {
+            Some(until) => format!("Locked until {}", until.format("%H:%M UTC")),
+            None if account.must_change_password() => "To choose a password".into(),
+            None => "Active".into(),
+        };
+        UserRow {
+            is_you: account.username == user.account.username,
+            roles: account.roles.iter().cloned().collect::<Vec<_>>().join(", "),
+            created: account.created_at.format("%d %b %Y").to_string(),
+            state,
+            username: account.username,
+            display_name: account.display_name,
+            care_identity_uuid: account.care_identity_uuid,
+        }
+    }
+}
+
+struct ChangeRow {
+    at: String,
+    change: &'static str,
+    username: String,
+    by: String,
+    roles: String,
+}
+
+fn change_rows(changes: Vec<AccountChange>) -> Vec<ChangeRow> {
+    changes
+        .into_iter()
+        .map(|change| ChangeRow {
+            at: change.at.format("%d %b %Y %H:%M").to_string(),
+            change: change.change.describe(),
+            username: change.username,
+            by: change.by.unwrap_or_else(|| "the service".into()),
+            roles: change.roles.join(", "),
+        })
+        .collect()
+}
+
+/// How many account changes a page lists.
+const CHANGES_SHOWN: usize = 50;
 
 #[derive(Template)]
 #[template(path = "console/users.html")]
@@ -550,6 +632,7 @@ struct UsersPage {
     chrome: Chrome,
     error: Option<String>,
     rows: Vec<UserRow>,
+    changes: Vec<ChangeRow>,
 }
 
 fn users_page(
@@ -558,9 +641,12 @@ fn users_page(
     error: Option<String>,
     status: StatusCode,
 ) -> Response {
-    let all = match accounts.accounts() {
-        Ok(all) => all,
-        Err(error) => return store_failure(user, &error),
+    let (all, changes) = match (
+        accounts.accounts(),
+        accounts.account_log(None, CHANGES_SHOWN),
+    ) {
+        (Ok(all), Ok(changes)) => (all, changes),
+        (Err(error), _) | (_, Err(error)) => return store_failure(user, &error),
     };
     page(
         status,
@@ -569,17 +655,69 @@ fn users_page(
             error,
             rows: all
                 .into_iter()
-                .map(|account| UserRow {
-                    is_you: account.username == user.account.username,
-                    roles: account.roles.iter().cloned().collect::<Vec<_>>().join(", "),
-                    created: account.created_at.format("%d %b %Y").to_string(),
-                    username: account.username,
-                    display_name: account.display_name,
-                    care_identity_uuid: account.care_identity_uuid,
-                })
+                .map(|account| UserRow::of(account, user))
                 .collect(),
+            changes: change_rows(changes),
         },
     )
+}
+
+#[derive(Template)]
+#[template(path = "console/user.html")]
+struct AccountPage {
+    chrome: Chrome,
+    error: Option<String>,
+    /// The checkbox the error is about.
+    error_field: &'static str,
+    row: UserRow,
+    changes: Vec<ChangeRow>,
+}
+
+fn account_page(
+    accounts: &ConsoleAccounts,
+    user: &SignedIn,
+    username: &str,
+    error: Option<(String, &'static str)>,
+    status: StatusCode,
+) -> Response {
+    let (account, changes) = match (
+        accounts.account(username),
+        accounts.account_log(Some(username), CHANGES_SHOWN),
+    ) {
+        (Ok(account), Ok(changes)) => (account, changes),
+        (Err(error), _) | (_, Err(error)) => return store_failure(user, &error),
+    };
+    let Some(account) = account else {
+        return user.message(
+            StatusCode::NOT_FOUND,
+            "No such account",
+            "There is no account by that name. It may have been removed.".into(),
+        );
+    };
+    page(
+        status,
+        &AccountPage {
+            chrome: user.chrome.clone(),
+            error_field: error.as_ref().map_or("", |(_, field)| field),
+            error: error.map(|(why, _)| why),
+            row: UserRow::of(account, user),
+            changes: change_rows(changes),
+        },
+    )
+}
+
+async fn user_account<H: ConsoleHost>(
+    State(host): State<Arc<H>>,
+    Path(username): Path<String>,
+    user: SignedIn,
+) -> Response {
+    if let Some(refused) = user.refusal_without(ADMIN, "manage accounts") {
+        return refused;
+    }
+    match host.console_accounts() {
+        Some(accounts) => account_page(accounts, &user, &username, None, StatusCode::OK),
+        None => no_console(),
+    }
 }
 
 fn store_failure(user: &SignedIn, error: &ConsoleError) -> Response {
@@ -669,6 +807,8 @@ struct UserMadePage {
     chrome: Chrome,
     username: String,
     password: String,
+    /// A reset of an existing account, not a new one.
+    reset: bool,
 }
 
 async fn create_user<H: ConsoleHost>(
@@ -706,7 +846,7 @@ async fn create_user<H: ConsoleHost>(
     // nobody chooses a weak one for someone else.
     let password = random_token();
     let username = value("username");
-    let made = accounts.create(
+    let made = accounts.add_with_first_password(
         crate::console::NewAccount {
             username: &username,
             display_name: &value("display_name"),
@@ -714,6 +854,7 @@ async fn create_user<H: ConsoleHost>(
             roles: &roles,
             password: &password,
         },
+        &user.account,
         Utc::now(),
     );
     match made {
@@ -730,6 +871,7 @@ async fn create_user<H: ConsoleHost>(
                     chrome: user.chrome.clone(),
                     username: account.username,
                     password,
+                    reset: false,
                 },
             )
         }
@@ -745,7 +887,7 @@ async fn create_user<H: ConsoleHost>(
 }
 
 #[derive(Deserialize)]
-struct RemoveForm {
+struct ConfirmForm {
     #[serde(default)]
     confirm: String,
 }
@@ -753,7 +895,7 @@ struct RemoveForm {
 async fn remove_user<H: ConsoleHost>(
     State(host): State<Arc<H>>,
     Path(username): Path<String>,
-    posted: CheckedForm<RemoveForm>,
+    posted: CheckedForm<ConfirmForm>,
 ) -> Response {
     let CheckedForm { user, form } = posted;
     if let Some(refused) = user.refusal_without(ADMIN, "manage accounts") {
@@ -763,16 +905,18 @@ async fn remove_user<H: ConsoleHost>(
         return no_console();
     };
     if form.confirm != "yes" {
-        return users_page(
+        return account_page(
             accounts,
             &user,
-            Some(format!(
-                "Tick the box to confirm that {username}'s account is to be removed."
+            &username,
+            Some((
+                format!("Tick the box to confirm that {username}'s account is to be removed."),
+                "confirm-remove",
             )),
             StatusCode::BAD_REQUEST,
         );
     }
-    match accounts.remove(&username, &user.account.username) {
+    match accounts.remove(&username, &user.account, Utc::now()) {
         Ok(removed) => {
             tracing::info!(
                 user = %removed.username,
@@ -780,6 +924,65 @@ async fn remove_user<H: ConsoleHost>(
                 "console account removed"
             );
             Redirect::to("/console/users").into_response()
+        }
+        Err(ConsoleError::Invalid(why)) => {
+            users_page(accounts, &user, Some(why), StatusCode::BAD_REQUEST)
+        }
+        Err(error) => store_failure(&user, &error),
+    }
+}
+
+async fn reset_password<H: ConsoleHost>(
+    State(host): State<Arc<H>>,
+    Path(username): Path<String>,
+    posted: CheckedForm<ConfirmForm>,
+) -> Response {
+    let CheckedForm { user, form } = posted;
+    if let Some(refused) = user.refusal_without(ADMIN, "manage accounts") {
+        return refused;
+    }
+    let Some(accounts) = host.console_accounts() else {
+        return no_console();
+    };
+    if form.confirm != "yes" {
+        return account_page(
+            accounts,
+            &user,
+            &username,
+            Some((
+                format!("Tick the box to confirm that {username}'s password is to be replaced."),
+                "confirm-reset",
+            )),
+            StatusCode::BAD_REQUEST,
+        );
+    }
+    // Argon2 hashing is deliberately slow: off the async workers.
+    let resetting = {
+        let (host, by) = (Arc::clone(&host), user.account.clone());
+        let username = username.clone();
+        tokio::task::spawn_blocking(move || match host.console_accounts() {
+            Some(accounts) => accounts.reset_password(&username, &by, Utc::now()),
+            None => Err(ConsoleError::Store("no console".into())),
+        })
+        .await
+        .unwrap_or_else(|error| Err(ConsoleError::Store(error.to_string())))
+    };
+    match resetting {
+        Ok(password) => {
+            tracing::info!(
+                user = %username,
+                by = %user.account.care_identity_uuid,
+                "console password reset"
+            );
+            page(
+                StatusCode::OK,
+                &UserMadePage {
+                    chrome: user.chrome.clone(),
+                    username,
+                    password,
+                    reset: true,
+                },
+            )
         }
         Err(ConsoleError::Invalid(why)) => {
             users_page(accounts, &user, Some(why), StatusCode::BAD_REQUEST)
@@ -796,6 +999,10 @@ struct PasswordPage {
     /// The field the error is about.
     error_field: &'static str,
     done: bool,
+    /// The password was chosen by someone else and must be replaced before anything else.
+    must_change: bool,
+    /// Where to go once it is replaced.
+    next: String,
     min_chars: usize,
 }
 
@@ -803,6 +1010,7 @@ fn password_page(
     user: &SignedIn,
     error: Option<String>,
     done: bool,
+    next: &str,
     status: StatusCode,
 ) -> Response {
     page(
@@ -815,13 +1023,16 @@ fn password_page(
             },
             error,
             done,
+            must_change: user.account.must_change_password(),
+            next: local_path(next),
             min_chars: crate::console::MIN_PASSWORD_CHARS,
         },
     )
 }
 
-async fn password_form(user: SignedIn) -> Response {
-    password_page(&user, None, false, StatusCode::OK)
+async fn password_form(user: SignedIn, Query(query): Query<NextQuery>) -> Response {
+    let next = query.next.unwrap_or_else(|| "/".into());
+    password_page(&user, None, false, &next, StatusCode::OK)
 }
 
 #[derive(Deserialize)]
@@ -832,6 +1043,8 @@ struct PasswordForm {
     new: String,
     #[serde(default)]
     confirm: String,
+    #[serde(default)]
+    next: String,
 }
 
 async fn change_password<H: ConsoleHost>(
@@ -848,17 +1061,22 @@ async fn change_password<H: ConsoleHost>(
             &user,
             Some("The new password and its confirmation are not the same.".into()),
             false,
+            &form.next,
             StatusCode::BAD_REQUEST,
         );
     }
     let session = cookie(&headers, &session_cookie(host.as_ref())).unwrap_or_default();
     match accounts.change_password(&user.account.username, &form.current, &form.new, &session) {
+        Ok(()) if user.account.must_change_password() => {
+            tracing::info!(user = %user.account.username, "console first password replaced");
+            Redirect::to(&local_path(&form.next)).into_response()
+        }
         Ok(()) => {
             tracing::info!(user = %user.account.username, "console password changed");
-            password_page(&user, None, true, StatusCode::OK)
+            password_page(&user, None, true, &form.next, StatusCode::OK)
         }
         Err(ConsoleError::Invalid(why)) => {
-            password_page(&user, Some(why), false, StatusCode::BAD_REQUEST)
+            password_page(&user, Some(why), false, &form.next, StatusCode::BAD_REQUEST)
         }
         Err(locked @ ConsoleError::Locked(_)) => {
             tracing::warn!(user = %user.account.care_identity_uuid, "console account locked at a password change");
@@ -1331,6 +1549,38 @@ mod tests {
         assert!(first_password.len() >= 40);
         let (newcomer, newcomer_csrf) = signed_in_as(&app, "n.new", &first_password).await;
 
+        // With a password someone else chose, every page leads to choosing their own, and
+        // no form is carried out.
+        let (status, headers, _) = send(&app, get_with("/admin?x=1", &newcomer)).await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        assert_eq!(
+            headers[header::LOCATION],
+            "/console/password?next=%2Fadmin%3Fx%3D1"
+        );
+        let (status, headers, body) = send(
+            &app,
+            post_form(
+                "/notes",
+                &newcomer,
+                &[("csrf", &newcomer_csrf), ("note", "before")],
+            ),
+        )
+        .await;
+        assert_eq!(
+            (status, headers[header::LOCATION].to_str().unwrap()),
+            (StatusCode::SEE_OTHER, "/console/password?next=%2F")
+        );
+        assert!(!body.contains("noted"));
+        let (_, _, page) = send(
+            &app,
+            get_with("/console/password?next=%2Fadmin%3Fx%3D1", &newcomer),
+        )
+        .await;
+        assert!(page.contains("Choose your own password"));
+        assert!(page.contains("name=\"next\" value=\"/admin?x=1\""));
+        let (_, _, users) = send(&app, get_with("/console/users", &admin)).await;
+        assert!(users.contains("To choose a password"), "{users}");
+
         // Their own password: the confirmation must match, then the old one stops working.
         let (status, _, page) = send(
             &app,
@@ -1348,7 +1598,7 @@ mod tests {
         .await;
         assert_eq!(status, StatusCode::BAD_REQUEST);
         assert!(page.contains("are not the same"));
-        let (status, _, page) = send(
+        let (status, headers, _) = send(
             &app,
             post_form(
                 "/console/password",
@@ -1358,13 +1608,92 @@ mod tests {
                     ("current", &first_password),
                     ("new", "my own long password"),
                     ("confirm", "my own long password"),
+                    ("next", "/notes-page"),
                 ],
             ),
         )
         .await;
-        assert_eq!(status, StatusCode::OK);
+        assert_eq!(
+            (status, headers[header::LOCATION].to_str().unwrap()),
+            (StatusCode::SEE_OTHER, "/notes-page"),
+            "on to where they were going"
+        );
+        let (status, _, body) = send(&app, get_with("/", &newcomer)).await;
+        assert_eq!((status, body.as_str()), (StatusCode::OK, "hello Nia New"));
+        let (newcomer, newcomer_csrf) = signed_in_as(&app, "n.new", "my own long password").await;
+        let (status, _, page) = send(
+            &app,
+            post_form(
+                "/console/password",
+                &newcomer,
+                &[
+                    ("csrf", &newcomer_csrf),
+                    ("current", "my own long password"),
+                    ("new", "my second long password"),
+                    ("confirm", "my second long password"),
+                ],
+            ),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "a chosen password changed: a page");
         assert!(page.contains("id=\"password-changed\""));
-        signed_in_as(&app, "n.new", "my own long password").await;
+
+        // The administrator resets it (a box to tick first): a new first password, the
+        // session ended, the change logged with who made it.
+        let (status, _, page) = send(&app, get_with("/console/users/n.new", &officer)).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{page}");
+        let (status, _, _) = send(
+            &app,
+            post_form(
+                "/console/users/n.new/reset-password",
+                &officer,
+                &[("csrf", &officer_csrf), ("confirm", "yes")],
+            ),
+        )
+        .await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        let (status, _, page) = send(&app, get_with("/console/users/n.new", &admin)).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(page.contains("Password changed by its holder"), "{page}");
+        assert!(page.contains("555000000002"), "who added it: {page}");
+        let (status, _, page) = send(
+            &app,
+            post_form(
+                "/console/users/n.new/reset-password",
+                &admin,
+                &[("csrf", &csrf)],
+            ),
+        )
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(page.contains("href=\"#confirm-reset\""), "{page}");
+        assert!(signed_in_as(&app, "n.new", "my second long password")
+            .await
+            .0
+            .starts_with(SESSION_COOKIE));
+        let (status, _, page) = send(
+            &app,
+            post_form(
+                "/console/users/n.new/reset-password",
+                &admin,
+                &[("csrf", &csrf), ("confirm", "yes")],
+            ),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+        let start = page.find(marker).unwrap() + marker.len();
+        let reset_password = page[start..].split('<').next().unwrap().to_owned();
+        assert!(reset_password.len() >= 40 && reset_password != first_password);
+        let (status, _, _) = send(&app, get_with("/", &newcomer)).await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "the reset ended the session");
+        let (newcomer, _) = signed_in_as(&app, "n.new", &reset_password).await;
+        let (status, headers, _) = send(&app, get_with("/", &newcomer)).await;
+        assert_eq!(
+            (status, headers[header::LOCATION].to_str().unwrap()),
+            (StatusCode::SEE_OTHER, "/console/password?next=%2F")
+        );
+        let (_, _, page) = send(&app, get_with("/console/users/n.new", &admin)).await;
+        assert!(page.contains("Password reset by an administrator"));
 
         let (status, _, page) = send(
             &app,
@@ -1384,7 +1713,8 @@ mod tests {
         .await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "not confirmed");
         assert!(page.contains("Tick the box"));
-        let (status, _, _) = send(&app, get_with("/", &newcomer)).await;
+        assert!(page.contains("href=\"#confirm-remove\""), "{page}");
+        let (status, _, _) = send(&app, get_with("/console/password", &newcomer)).await;
         assert_eq!(status, StatusCode::OK, "nothing changed");
         let (status, _, _) = send(
             &app,
@@ -1396,12 +1726,14 @@ mod tests {
         )
         .await;
         assert_eq!(status, StatusCode::SEE_OTHER);
-        let (status, _, _) = send(&app, get_with("/", &newcomer)).await;
+        let (status, headers, _) = send(&app, get_with("/console/password", &newcomer)).await;
         assert_eq!(
-            status,
-            StatusCode::SEE_OTHER,
+            (status, headers[header::LOCATION].to_str().unwrap()),
+            (StatusCode::SEE_OTHER, "/login?next=%2Fconsole%2Fpassword"),
             "their session ended with the account"
         );
+        let (_, _, users) = send(&app, get_with("/console/users", &admin)).await;
+        assert!(users.contains("Account removed"), "{users}");
     }
 
     #[tokio::test]
