@@ -265,6 +265,7 @@ async fn esr_events(
                 "summary": {
                     "accepted": count("accepted"),
                     "accepted_pending_manual_grant": count("accepted_pending_manual_grant"),
+                    "scheduled": count("scheduled"),
                     "duplicate": count("duplicate"),
                     "rejected": count("rejected"),
                     "not_processed": count("not_processed"),

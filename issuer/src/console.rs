@@ -5,7 +5,8 @@
 //! Thin: every decision is the issuer's; this turns forms into calls and results into
 //! pages. Sign-in, sessions and CSRF are `service_kit::console_web`'s.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use askama::Template;
 use axum::extract::{Path, RawQuery, State};
@@ -13,8 +14,9 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use chrono::{DateTime, Utc};
 use serde_json::json;
-use service_kit::console::ConsoleAccounts;
+use service_kit::console::{ConsoleAccounts, Session};
 use service_kit::console_web::{
     self, field, page, query_fields, sentence, when, wire_name, CheckedForm, Chrome, ConsoleHost,
     SignedIn,
@@ -22,7 +24,7 @@ use service_kit::console_web::{
 
 use crate::error::IssuerError;
 use crate::esr::EsrPerson;
-use crate::events::{NameField, RaRequestKind};
+use crate::events::{EventOutcome, NameField, RaRequestKind};
 use crate::lifecycle::RaDecision;
 use crate::offers::OfferRequest;
 use crate::oid4vci::{display_name, parse_configuration_id, Format};
@@ -39,6 +41,53 @@ pub const ADMIN: &str = console_web::ADMIN;
 
 /// Rows a list page shows at most; a search narrows it.
 const PAGE_ROWS: usize = 200;
+
+/// The PINs of invitations made in this console, in memory only (the store keeps none),
+/// each for the session that made it while its offer waits: reloading the invitation page
+/// neither loses the PIN nor makes a second offer, and nobody else's session sees it.
+#[derive(Default)]
+pub(crate) struct PinsOnScreen(Mutex<HashMap<String, HeldPin>>);
+
+struct HeldPin {
+    /// The making session's CSRF token, which is unique to it.
+    session: String,
+    pin: String,
+    until: DateTime<Utc>,
+}
+
+impl PinsOnScreen {
+    fn held(&self) -> std::sync::MutexGuard<'_, HashMap<String, HeldPin>> {
+        // A panic elsewhere while holding the lock leaves the map whole: keep using it.
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn hold(&self, offer_id: &str, session: &Session, pin: String, until: DateTime<Utc>) {
+        let mut held = self.held();
+        let now = Utc::now();
+        held.retain(|_, pin| pin.until > now);
+        held.insert(
+            offer_id.to_owned(),
+            HeldPin {
+                session: session.csrf_token.clone(),
+                pin,
+                until,
+            },
+        );
+    }
+
+    fn shown_to(&self, offer_id: &str, session: &Session) -> Option<String> {
+        self.held()
+            .get(offer_id)
+            .filter(|held| held.until > Utc::now() && session.csrf_matches(&held.session))
+            .map(|held| held.pin.clone())
+    }
+
+    fn forget(&self, offer_id: &str) {
+        self.held().remove(offer_id);
+    }
+}
 
 impl ConsoleHost for Issuer {
     fn console_accounts(&self) -> Option<&ConsoleAccounts> {
@@ -509,7 +558,14 @@ async fn invite(
                 by = %user.account.care_identity_uuid,
                 "invitation made in the RA console"
             );
-            invitation_page(&issuer, &user, &created.offer_id, Some(created.tx_code))
+            let until = DateTime::parse_from_rfc3339(&created.expires_at)
+                .map(|at| at.with_timezone(&Utc))
+                .unwrap_or_else(|_| Utc::now());
+            issuer
+                .pins_on_screen
+                .hold(&created.offer_id, &user.session, created.tx_code, until);
+            // Posted, then shown by a redirect: reloading the page makes no second offer.
+            Redirect::to(&format!("/console/invitations/{}", created.offer_id)).into_response()
         }
         Err(IssuerError::BadRequest(why) | IssuerError::NotIssuable(why)) => {
             refuse(&sentence(&why))
@@ -518,15 +574,16 @@ async fn invite(
     }
 }
 
-fn invitation_page(
-    issuer: &Issuer,
-    user: &SignedIn,
-    offer_id: &str,
-    pin: Option<String>,
-) -> Response {
+fn invitation_page(issuer: &Issuer, user: &SignedIn, offer_id: &str) -> Response {
     let (offer, status) = match issuer.offer_record(offer_id) {
         Ok(found) => found,
         Err(error) => return failure(user, error),
+    };
+    let pin = if status == "pending" {
+        issuer.pins_on_screen.shown_to(offer_id, &user.session)
+    } else {
+        issuer.pins_on_screen.forget(offer_id);
+        None
     };
     let name = match issuer.person(&offer.person_id) {
         Ok(record) => format!(
@@ -547,11 +604,7 @@ fn invitation_page(
     };
     let (words, tag) = offer_words(status);
     page(
-        if pin.is_some() {
-            StatusCode::CREATED
-        } else {
-            StatusCode::OK
-        },
+        StatusCode::OK,
         &InvitationPage {
             chrome: user.chrome.clone(),
             offer_id: offer.offer_id.clone(),
@@ -591,7 +644,7 @@ async fn invitation(
     if let Some(refused) = refusal_to_read(&user) {
         return refused;
     }
-    invitation_page(&issuer, &user, &offer_id, None)
+    invitation_page(&issuer, &user, &offer_id)
 }
 
 async fn invitation_status(
@@ -864,7 +917,12 @@ async fn events(
                 person_id: e.person_id.clone(),
                 occurred: when(&e.occurred_at),
                 received: when(&e.received_at),
-                outcome: wire_name(e.outcome).replace('_', " "),
+                outcome: match e.scheduled_for {
+                    Some(date) if e.outcome == EventOutcome::Scheduled => {
+                        format!("scheduled for {}", date.format("%d %b %Y"))
+                    }
+                    _ => wire_name(e.outcome).replace('_', " "),
+                },
                 effects: e.effects.join(", ").replace('_', " "),
                 changes: if changes.is_empty() {
                     "none".into()

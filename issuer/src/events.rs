@@ -129,7 +129,7 @@ pub struct EventRejection {
 }
 
 impl EventRejection {
-    fn new(reason_code: ReasonCode, detail: impl Into<String>) -> Self {
+    pub(crate) fn new(reason_code: ReasonCode, detail: impl Into<String>) -> Self {
         Self {
             reason_code,
             detail: detail.into(),
@@ -212,6 +212,18 @@ pub enum Change {
         reason: String,
         staying_in_nhs: bool,
     },
+}
+
+impl Change {
+    /// The date the change takes effect, for the changes ESR sends ahead of time.
+    pub fn takes_effect_on(&self) -> Option<NaiveDate> {
+        match self {
+            Change::JobChange { effective_date, .. } => Some(*effective_date),
+            Change::Suspension { from, .. } => Some(*from),
+            Change::Leaver { leaving_date, .. } => Some(*leaving_date),
+            _ => None,
+        }
+    }
 }
 
 /// Reads an event and checks everything that needs no stored state: shape, type,
@@ -610,6 +622,12 @@ pub fn email_domain_allowed(address: &str) -> bool {
 pub enum EventOutcome {
     Accepted,
     AcceptedPendingManualGrant,
+    /// Checked and held: it takes effect on its date (a leaving date, a job change's or a
+    /// suspension's effective date), when it is checked again and carried out.
+    Scheduled,
+    /// Held for its date, then no longer fitting the person's record on that date (say,
+    /// the assignment had already ended): nothing changed.
+    NotApplied,
 }
 
 /// What an RA must decide before an event's change takes effect.

@@ -84,6 +84,39 @@ pub fn build(settings: &IssuerSettings) -> Result<(Arc<Issuer>, Router)> {
     Ok((issuer, router))
 }
 
+/// How often held ESR events are looked at: their dates are days, so a few minutes late
+/// at most is on the day.
+pub const HELD_EVENTS_CHECK: std::time::Duration = std::time::Duration::from_secs(300);
+
+/// Carries out held ESR events when their date comes (a future leaving date, a job
+/// change's or a suspension's effective date): at once, then every `every`. A run the
+/// registry refuses is tried again at the next.
+pub fn spawn_event_scheduler(
+    issuer: Arc<Issuer>,
+    every: std::time::Duration,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(every);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        loop {
+            ticks.tick().await;
+            let today = issuer.clock.now().date_naive();
+            match issuer.apply_due_events(today).await {
+                Ok(done) if !done.is_empty() => {
+                    tracing::info!(
+                        events = done.len(),
+                        "held ESR events carried out on their date"
+                    );
+                }
+                Ok(_) => {}
+                Err(error) => {
+                    tracing::warn!(%error, "held ESR events wait for the next run");
+                }
+            }
+        }
+    })
+}
+
 fn oid4vci_settings(settings: &IssuerSettings) -> Result<offers::Oid4vciSettings> {
     let seconds = |name: &str, value: u64| {
         i64::try_from(value)

@@ -3,7 +3,7 @@
 //! never holds an old and a new role at once), then issuance, then one atomic, flushed
 //! commit of the record, the ledger, the issuance log and the event log.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use credentials::catalogue::xsd_date_time;
 use credentials::identifiers::{CareIdentityUuid, PersonRoleId};
 use credentials::Cryptosuite;
@@ -167,8 +167,60 @@ impl Issuer {
             rejection.event_id = Some(event.event_id.clone());
             EventError::Rejected(rejection)
         })?;
+        let received_at = xsd_date_time(&now);
+        if let Some(date) = event
+            .change
+            .takes_effect_on()
+            .filter(|date| *date > now.date_naive())
+        {
+            // Checked now against the record as it stands, carried out on its date (BR-17:
+            // a leaver's credentials stay valid until they leave).
+            let record = EventRecord {
+                event_id: event.event_id.clone(),
+                event_type: event.event_type,
+                person_id: event.person_id.clone(),
+                occurred_at: xsd_date_time(&event.occurred_at),
+                received_at,
+                fingerprint: event.fingerprint.clone(),
+                outcome: EventOutcome::Scheduled,
+                effects: vec![format!("scheduled_for:{date}")],
+                credentials: CredentialChanges::default(),
+                ra_request: None,
+                event: event.body.clone(),
+                scheduled_for: Some(date),
+            };
+            self.store.commit(&Commit {
+                event: Some(record.clone()),
+                ..Commit::default()
+            })?;
+            tracing::info!(
+                event_id = %record.event_id,
+                event_type = ?record.event_type,
+                person_id = %record.person_id,
+                %date,
+                "ESR event scheduled for its date"
+            );
+            return Ok(EventReply::from_record(&record, false));
+        }
+        let record = self
+            .carry_out_event(&event, &person, &ledger, &plan, received_at, None)
+            .await?;
+        Ok(EventReply::from_record(&record, false))
+    }
+
+    /// Carries out a planned event and commits it with its event-log record.
+    async fn carry_out_event(
+        &self,
+        event: &EsrEvent,
+        person: &EsrPerson,
+        ledger: &[LedgerEntry],
+        plan: &Plan,
+        received_at: String,
+        scheduled_for: Option<NaiveDate>,
+    ) -> Result<EventRecord> {
+        let now = self.clock.now();
         let step = self
-            .carry_out(&plan, &person, &ledger, &event.event_id, None)
+            .carry_out(plan, person, ledger, &event.event_id, None)
             .await?;
         let ra_request = plan.ra_request.clone().map(|request| RaRequest {
             request_id: format!("RA-{}", uuid::Uuid::new_v4().simple()),
@@ -188,13 +240,14 @@ impl Issuer {
             event_type: event.event_type,
             person_id: event.person_id.clone(),
             occurred_at: xsd_date_time(&event.occurred_at),
-            received_at: xsd_date_time(&now),
+            received_at,
             fingerprint: event.fingerprint.clone(),
             outcome: plan.outcome,
             effects: step.effects,
             credentials: step.changes,
             ra_request: ra_request.as_ref().map(|r| r.request_id.clone()),
             event: event.body.clone(),
+            scheduled_for,
         };
         self.store.commit(&Commit {
             person: step.person,
@@ -212,7 +265,98 @@ impl Issuer {
             issued = record.credentials.issued.len(),
             "ESR event applied"
         );
-        Ok(EventReply::from_record(&record, false))
+        Ok(record)
+    }
+
+    /// Carries out the held events whose date has come by `today`, oldest date first, each
+    /// checked again against the record as it stands then. One that no longer fits is
+    /// recorded as not applied and changes nothing. A failure (the registry is down) stops
+    /// here, leaving that event and the rest held for the next run.
+    pub async fn apply_due_events(&self, today: NaiveDate) -> Result<Vec<EventRecord>> {
+        let _one_at_a_time = self.lifecycle.lock().await;
+        let mut due: Vec<EventRecord> = self
+            .store
+            .events()?
+            .into_iter()
+            .filter(|record| {
+                record.outcome == EventOutcome::Scheduled
+                    && record.scheduled_for.is_some_and(|date| date <= today)
+            })
+            .collect();
+        due.sort_by(|a, b| {
+            (a.scheduled_for, &a.occurred_at, &a.event_id).cmp(&(
+                b.scheduled_for,
+                &b.occurred_at,
+                &b.event_id,
+            ))
+        });
+        let mut done = Vec::with_capacity(due.len());
+        for held in due {
+            done.push(self.apply_held_event(held, today).await?);
+        }
+        Ok(done)
+    }
+
+    async fn apply_held_event(&self, held: EventRecord, today: NaiveDate) -> Result<EventRecord> {
+        let now = self.clock.now();
+        let checked = match read_event(&held.event, &self.catalogue, now) {
+            Ok(event) => match self.store.person(&event.person_id)? {
+                None => Err(EventRejection::new(
+                    ReasonCode::UnknownPerson,
+                    format!("no person {}", event.person_id),
+                )),
+                Some(record) => {
+                    let person: EsrPerson = serde_json::from_value(record).map_err(|e| {
+                        IssuerError::Store(format!("stored record unreadable: {e}"))
+                    })?;
+                    let ledger = self.store.ledger_for(&event.person_id)?;
+                    plan(
+                        &event,
+                        &person,
+                        &ledger,
+                        &self.catalogue,
+                        today,
+                        &mut random_role_id,
+                    )
+                    .map(|plan| (event, person, ledger, plan))
+                }
+            },
+            Err(rejection) => Err(rejection),
+        };
+        match checked {
+            Ok((event, person, ledger, plan)) => {
+                self.carry_out_event(
+                    &event,
+                    &person,
+                    &ledger,
+                    &plan,
+                    held.received_at.clone(),
+                    held.scheduled_for,
+                )
+                .await
+            }
+            Err(rejection) => {
+                let record = EventRecord {
+                    outcome: EventOutcome::NotApplied,
+                    effects: vec![format!(
+                        "not_applied:{}: {}",
+                        rejection.reason_code.as_str(),
+                        rejection.detail
+                    )],
+                    ..held
+                };
+                self.store.commit(&Commit {
+                    event: Some(record.clone()),
+                    ..Commit::default()
+                })?;
+                tracing::warn!(
+                    event_id = %record.event_id,
+                    reason = %rejection.detail,
+                    "a held ESR event no longer fits on its date: not applied"
+                );
+                Ok(record)
+            }
+        }
     }
 
     /// Applies a JSON Lines batch, in `occurred_at` order (BR-22), answering line by line.
@@ -275,6 +419,9 @@ impl Issuer {
                             (false, EventOutcome::AcceptedPendingManualGrant) => {
                                 "accepted_pending_manual_grant"
                             }
+                            (false, EventOutcome::Scheduled) => "scheduled",
+                            // Only a held event ends so, never a delivery.
+                            (false, EventOutcome::NotApplied) => "rejected",
                         };
                         answer.reply = Some(reply);
                     }

@@ -94,6 +94,9 @@ pub struct EventRecord {
     pub credentials: CredentialChanges,
     pub ra_request: Option<String>,
     pub event: serde_json::Value,
+    /// For an event held until its date: that date.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scheduled_for: Option<chrono::NaiveDate>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

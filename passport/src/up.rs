@@ -255,6 +255,7 @@ pub async fn run(args: UpArgs) -> Result<()> {
     println!("Try: passport issue --person P0001 --out out && passport verify out/employment.json");
     println!("Stop with Ctrl-C.");
 
+    issuer::spawn_event_scheduler(Arc::clone(&issuer), issuer::HELD_EVENTS_CHECK);
     let issuer_task = tokio::spawn(issuer_listener.serve(issuer_router, shutdown_signal()));
     let verifier_task =
         tokio::spawn(verifier_listener.serve(verifier::api::router(verifier), shutdown_signal()));
@@ -322,6 +323,7 @@ pub async fn run_issuer_alone(config: Option<PathBuf>) -> Result<()> {
     let (issuer, router) = issuer::build(&settings)?;
     let listener =
         Listener::bind(settings.listen, settings.tls.clone()).context("cannot listen")?;
+    issuer::spawn_event_scheduler(Arc::clone(&issuer), issuer::HELD_EVENTS_CHECK);
     println!(
         "issuer on {}://{} as {}",
         listener.scheme(),

@@ -680,3 +680,158 @@ async fn events_need_the_token_and_the_right_organisation() {
     assert_eq!(status, 422);
     assert_eq!(problem["reason_code"], "malformed_event");
 }
+
+/// A LEAVER for P0003 at RJ1 (assignment 34309697) on `leaving_date`, sent now.
+fn future_leaver(event_id: &str, leaving_date: chrono::NaiveDate, assignment: &str) -> Value {
+    json!({
+        "event_id": event_id,
+        "event_type": "LEAVER",
+        "occurred_at": chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        "org_ods": "RJ1",
+        "person_id": "P0003",
+        "assignment_number": assignment,
+        "payload": {
+            "leaving_date": leaving_date.to_string(),
+            "reason": "resignation",
+            "staying_in_nhs": true
+        }
+    })
+}
+
+#[tokio::test]
+async fn a_leaver_sent_ahead_of_the_leaving_date_keeps_access_until_that_date() {
+    let platform = platform().await;
+    let rj1 = platform.issuer_url.clone();
+    let issued = platform
+        .admin_post_to(
+            &rj1,
+            "/admin/people/P0003/credentials",
+            &json!({"holder": holder(43).did()}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(issued.status(), 201);
+    let employment: Value = issued.json::<Value>().await.unwrap()["verifiableCredentials"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["type"][1] == "EmploymentCredential")
+        .unwrap()
+        .clone();
+    let today = chrono::Utc::now().date_naive();
+    let leaving = today + chrono::Duration::days(30);
+
+    // Checked on arrival: one that does not fit the record is refused at once.
+    let (status, problem) = post_event(
+        &platform,
+        &rj1,
+        &future_leaver("EVT-AHEAD-BAD", leaving, "99999999"),
+    )
+    .await;
+    assert_eq!(status, 422, "{problem:#}");
+    assert_eq!(problem["reason_code"], "unknown_assignment");
+
+    let leaver = future_leaver("EVT-AHEAD-1", leaving, "34309697");
+    let (status, reply) = post_event(&platform, &rj1, &leaver).await;
+    assert_eq!(status, 200, "{reply:#}");
+    assert_eq!(reply["outcome"], "scheduled");
+    assert_eq!(
+        reply["effects"],
+        json!([format!("scheduled_for:{leaving}")])
+    );
+    assert_eq!(reply["credentials"]["revoked"], json!([]));
+    let (status, again) = post_event(&platform, &rj1, &leaver).await;
+    assert_eq!(status, 409, "a second delivery is a duplicate: {again:#}");
+    assert_eq!(again["applied"]["outcome"], "scheduled");
+    // A second leaver for the same assignment also fits the record today.
+    let (_, second) = post_event(
+        &platform,
+        &rj1,
+        &future_leaver(
+            "EVT-AHEAD-2",
+            leaving + chrono::Duration::days(1),
+            "34309697",
+        ),
+    )
+    .await;
+    assert_eq!(second["outcome"], "scheduled", "{second:#}");
+
+    // Before the date: nothing is due, the person still works here and their credential verifies.
+    assert!(platform
+        .issuer
+        .apply_due_events(today)
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(platform
+        .issuer
+        .apply_due_events(leaving - chrono::Duration::days(1))
+        .await
+        .unwrap()
+        .is_empty());
+    let person = get(&platform, format!("{rj1}/admin/people/P0003")).await;
+    assert_eq!(person["assignments"][0]["status"], "active");
+    assert_eq!(
+        platform.verify_credential(&employment).await.unwrap()["verified"],
+        true
+    );
+
+    // On the date it is carried out, checked again against the record as it stands; the
+    // second leaver no longer fits then and changes nothing.
+    let done = platform
+        .issuer
+        .apply_due_events(leaving + chrono::Duration::days(1))
+        .await
+        .unwrap();
+    let outcomes: Vec<(String, issuer::events::EventOutcome)> = done
+        .iter()
+        .map(|record| (record.event_id.clone(), record.outcome))
+        .collect();
+    assert_eq!(
+        outcomes,
+        vec![
+            (
+                "EVT-AHEAD-1".to_owned(),
+                issuer::events::EventOutcome::Accepted
+            ),
+            (
+                "EVT-AHEAD-2".to_owned(),
+                issuer::events::EventOutcome::NotApplied
+            ),
+        ]
+    );
+    assert!(!done[0].credentials.revoked.is_empty(), "{:?}", done[0]);
+    assert!(
+        done[1].effects[0].starts_with("not_applied:invalid_state"),
+        "{:?}",
+        done[1].effects
+    );
+    let result = verdict_settles(&platform, &employment, false).await;
+    assert!(
+        result["problemDetails"].to_string().contains("revoked"),
+        "{result:#}"
+    );
+    let log = get(&platform, format!("{rj1}/esr/events?person_id=P0003")).await;
+    let logged: Vec<(&str, &str)> = log["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["event_id"].as_str().unwrap(),
+                e["outcome"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert!(logged.contains(&("EVT-AHEAD-1", "accepted")), "{log:#}");
+    assert!(logged.contains(&("EVT-AHEAD-2", "not_applied")), "{log:#}");
+    assert!(
+        platform
+            .issuer
+            .apply_due_events(leaving + chrono::Duration::days(5))
+            .await
+            .unwrap()
+            .is_empty(),
+        "each is carried out once"
+    );
+}

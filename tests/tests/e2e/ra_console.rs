@@ -140,7 +140,12 @@ async fn an_ra_finds_a_person_invites_them_and_their_wallet_collects_with_the_pi
             ],
         )
         .await;
-    assert_eq!(made.status, 201, "{}", made.body);
+    // Posted, then shown by a redirect, so that a reload cannot post it again.
+    assert_eq!(made.status, 303, "{}", made.body);
+    let next = made.location.clone().unwrap();
+    assert!(next.starts_with("/console/invitations/"), "{next}");
+    let made = ra.get(&next).await;
+    assert_eq!(made.status, 200, "{}", made.body);
     let pin = attribute_after(&made, "id=\"pin\">")
         .split('<')
         .next()
@@ -156,15 +161,25 @@ async fn an_ra_finds_a_person_invites_them_and_their_wallet_collects_with_the_pi
     );
     let link = attribute_after(&made, "id=\"offer-link\" href=\"");
     assert!(link.starts_with("openid-credential-offer://"), "{link}");
-    let next = attribute_after(&made, "data-next=\"");
+    assert_eq!(attribute_after(&made, "data-next=\""), next);
     let offer_id = next.rsplit('/').next().unwrap().to_owned();
     let status_path = format!("/console/invitations/{offer_id}/status");
     assert_eq!(ra.get(&status_path).await.body, r#"{"status":"pending"}"#);
 
-    // The PIN is shown once: the invitation's own page has the QR code, not the PIN.
+    // Reloading shows the same invitation and PIN to the RA who made it, and makes no
+    // second offer; anyone else sees the QR code, never the PIN.
     let again = ra.get(&next).await;
     assert_eq!(again.status, 200);
-    assert!(again.body.contains("class=\"passport-qr\"") && !again.body.contains("id=\"pin\""));
+    assert!(again.body.contains(&format!("id=\"pin\">{pin}<")));
+    assert_eq!(offers_of(&platform, "P0001").await, 1);
+    let mut other_ra = Browser::at(&platform.issuer_url);
+    other_ra.sign_in("rita.ra", "a long console password").await;
+    let elsewhere = other_ra.get(&next).await;
+    assert_eq!(elsewhere.status, 200);
+    assert!(
+        elsewhere.body.contains("class=\"passport-qr\"") && !elsewhere.body.contains("id=\"pin\""),
+        "another session of the same RA sees no PIN"
+    );
 
     let dir = tempfile::tempdir().unwrap();
     let wallet = crate::wallet::wallet(&dir);
@@ -188,6 +203,10 @@ async fn an_ra_finds_a_person_invites_them_and_their_wallet_collects_with_the_pi
     assert_eq!(ra.get(&status_path).await.body, r#"{"status":"redeemed"}"#);
     let collected = ra.get(&next).await;
     assert!(collected.body.contains("Collected") && !collected.body.contains("passport-qr"));
+    assert!(
+        !collected.body.contains("id=\"pin\""),
+        "once collected the PIN is gone"
+    );
     let person = ra.get("/console/people/P0001").await;
     assert!(person.body.contains("data-credential=\""));
     assert!(person.body.contains("NHS Care Identity"));
