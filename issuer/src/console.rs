@@ -323,11 +323,20 @@ struct PersonPage {
     employee_number: String,
     status: String,
     assignments: Vec<AssignmentRow>,
+    /// ESR events held until their date.
+    held: Vec<HeldRow>,
     credentials: Vec<CredentialRow>,
     offers: Vec<OfferRow>,
     can_invite: bool,
     types: Vec<Choice>,
     lifetimes: Vec<Choice>,
+}
+
+struct HeldRow {
+    on: String,
+    what: String,
+    assignment: String,
+    event_id: String,
 }
 
 /// What an officer may choose for an invitation's life: minutes for one handed over in
@@ -365,6 +374,24 @@ fn person_page_for(
         (Err(error), _, _) | (_, Err(error), _) | (_, _, Err(error)) => {
             return failure(user, error)
         }
+    };
+    let held = match issuer.event_log(Some(person_id)) {
+        Ok(events) => events
+            .into_iter()
+            .filter(|e| e.outcome == EventOutcome::Scheduled)
+            .filter_map(|e| {
+                Some(HeldRow {
+                    on: e.scheduled_for?.format("%d %b %Y").to_string(),
+                    what: wire_name(e.event_type).replace('_', " "),
+                    assignment: e.event["assignment_number"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_owned(),
+                    event_id: e.event_id,
+                })
+            })
+            .collect(),
+        Err(error) => return failure(user, error),
     };
     let now = chrono::Utc::now();
     let first_visit = chosen.is_empty();
@@ -418,6 +445,7 @@ fn person_page_for(
                     primary: a.primary,
                 })
                 .collect(),
+            held,
             credentials: ledger
                 .iter()
                 .rev()

@@ -771,6 +771,23 @@ async fn a_leaver_sent_ahead_of_the_leaving_date_keeps_access_until_that_date() 
         .is_empty());
     let person = get(&platform, format!("{rj1}/admin/people/P0003")).await;
     assert_eq!(person["assignments"][0]["status"], "active");
+    // The RA sees what is coming on the person's page.
+    crate::console::add_account(
+        platform.issuer.console().unwrap(),
+        "rita.ra",
+        "555000000031",
+        &["ra"],
+    );
+    let mut ra = crate::console::Browser::at(&rj1);
+    ra.sign_in("rita.ra", "a long console password").await;
+    let page = ra.get("/console/people/P0003").await;
+    assert!(
+        page.body.contains("Changes waiting for their date"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains(&leaving.format("%d %b %Y").to_string()));
+    assert!(page.body.contains("EVT-AHEAD-1") && page.body.contains("EVT-AHEAD-2"));
     assert_eq!(
         platform.verify_credential(&employment).await.unwrap()["verified"],
         true
@@ -825,6 +842,11 @@ async fn a_leaver_sent_ahead_of_the_leaving_date_keeps_access_until_that_date() 
         .collect();
     assert!(logged.contains(&("EVT-AHEAD-1", "accepted")), "{log:#}");
     assert!(logged.contains(&("EVT-AHEAD-2", "not_applied")), "{log:#}");
+    let page = ra.get("/console/people/P0003").await;
+    assert!(
+        !page.body.contains("Changes waiting for their date"),
+        "nothing held any more"
+    );
     assert!(
         platform
             .issuer
