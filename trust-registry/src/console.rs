@@ -1,10 +1,11 @@
 //! The operator console (issue 7), server-rendered at `/`: the trust-framework operator's
 //! people add trusted issuers (and see the new issuer's token once), suspend, reinstate and
-//! remove them, find a credential by its id and revoke, suspend or reinstate it, and read
-//! the audit log. Auditors see all of it and change nothing. Thin: every decision is the
-//! [`Registry`]'s; this turns forms into calls and results into pages, and names the
-//! signed-in person's Care Identity UUID as the operator (BR-34). Sign-in, sessions and
-//! CSRF are `service_kit::console_web`'s.
+//! remove them and replace their tokens (the new token shown once), add, suspend, reinstate
+//! and remove trusted verifiers, find a credential by its id and revoke, suspend or
+//! reinstate it, and read the audit log. Auditors see all of it and change nothing. Thin:
+//! every decision is the [`Registry`]'s; this turns forms into calls and results into
+//! pages, and names the signed-in person's Care Identity UUID as the operator (BR-34).
+//! Sign-in, sessions and CSRF are `service_kit::console_web`'s.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -27,8 +28,9 @@ use service_kit::console_web::{
 use crate::api::AppState;
 use crate::error::RegistryError;
 use crate::registry::{Actor, AuditFilter, StatusAction};
-use crate::store::{AuditEntry, Mechanism};
+use crate::store::{AuditEntry, Mechanism, VerifierRecord};
 use crate::trusted_issuers::{IssuerAction, NewIssuer};
+use crate::trusted_verifiers::{NewVerifier, VerifierAction};
 
 /// The console's roles: operators change the registry, auditors read it, admins manage
 /// the console's users.
@@ -77,11 +79,11 @@ impl ConsoleHost for AppState {
         &[
             (
                 OPERATOR,
-                "Add, suspend, reinstate and remove trusted issuers; revoke, suspend and reinstate credentials",
+                "Add, suspend, reinstate and remove trusted issuers and verifiers; replace issuers' tokens; revoke, suspend and reinstate credentials",
             ),
             (
                 AUDITOR,
-                "See trusted issuers, credentials' status and the audit log",
+                "See trusted issuers and verifiers, credentials' status and the audit log",
             ),
             (ADMIN, "Manage this console's accounts"),
         ]
@@ -96,7 +98,15 @@ pub fn routes() -> Router<Arc<AppState>> {
             get(new_issuer_form).post(add_issuer),
         )
         .route("/console/issuers/{did}", get(show_issuer))
+        .route("/console/issuers/{did}/token", post(replace_issuer_token))
         .route("/console/issuers/{did}/{action}", post(change_issuer))
+        .route("/console/verifiers", get(list_verifiers))
+        .route(
+            "/console/verifiers/new",
+            get(new_verifier_form).post(add_verifier),
+        )
+        .route("/console/verifiers/{did}", get(show_verifier))
+        .route("/console/verifiers/{did}/{action}", post(change_verifier))
         .route("/console/credentials", get(find_credential))
         .route("/console/credentials/{action}", post(change_credential))
         .route("/console/audit", get(audit_log))
@@ -161,6 +171,10 @@ fn segment(text: &str) -> String {
 
 fn issuer_href(did: &str) -> String {
     format!("/console/issuers/{}", segment(did))
+}
+
+fn verifier_href(did: &str) -> String {
+    format!("/console/verifiers/{}", segment(did))
 }
 
 fn credential_href(credential_id: &str) -> String {
@@ -230,7 +244,7 @@ impl From<AuditEntry> for AuditRow {
                 (format!("{id}{purpose}"), Some(credential_href(id)))
             }
             (_, Some(did), _) => (did.clone(), Some(issuer_href(did))),
-            (_, _, Some(did)) => (format!("verifier {did}"), None),
+            (_, _, Some(did)) => (format!("verifier {did}"), Some(verifier_href(did))),
             _ => (String::new(), None),
         };
         AuditRow {
@@ -258,6 +272,7 @@ struct IssuerRow {
 
 struct VerifierRow {
     did: String,
+    href: String,
     name: String,
     ods_code: String,
     status: &'static str,
@@ -297,11 +312,25 @@ async fn home(State(state): State<Arc<AppState>>, user: SignedIn) -> Response {
             }
         })
         .collect();
-    let verifiers = verifiers
+    page(
+        StatusCode::OK,
+        &HomePage {
+            chrome: user.chrome.clone(),
+            registry_did: state.did().to_owned(),
+            issuers,
+            verifiers: verifier_rows(verifiers),
+            can_change: user.account.has_role(OPERATOR),
+        },
+    )
+}
+
+fn verifier_rows(records: Vec<VerifierRecord>) -> Vec<VerifierRow> {
+    records
         .into_iter()
         .map(|record| {
             let (status, tag) = status_words(record.status);
             VerifierRow {
+                href: verifier_href(&record.did),
                 did: record.did,
                 name: record.name,
                 ods_code: record.ods_code,
@@ -309,17 +338,7 @@ async fn home(State(state): State<Arc<AppState>>, user: SignedIn) -> Response {
                 tag,
             }
         })
-        .collect();
-    page(
-        StatusCode::OK,
-        &HomePage {
-            chrome: user.chrome.clone(),
-            registry_did: state.did().to_owned(),
-            issuers,
-            verifiers,
-            can_change: user.account.has_role(OPERATOR),
-        },
-    )
+        .collect()
 }
 
 struct TypeChoice {
@@ -598,11 +617,20 @@ fn issuer_page(state: &AppState, user: &SignedIn, did: &str, refused: Option<Ref
                 }
                 _ => ChangeForm::new("reinstate", "Reinstate this issuer", "Reinstate"),
             };
+            let token = ChangeForm::new(
+                "token",
+                "Replace this issuer's API token",
+                "Replace the token",
+            )
+            .permanent(
+                "I understand that the current token stops working at once: the issuer \
+                 cannot allocate or change statuses until it has the new one.",
+            );
             let remove = ChangeForm::new("remove", "Remove this issuer", "Remove").permanent(
                 "I understand that removal is permanent: the issuer's token stops working, \
                  nothing it ever issued is trusted again, and its DID cannot be registered again.",
             );
-            vec![pause, remove]
+            vec![pause, token, remove]
         }
     };
     let (status, tag) = status_words(record.status);
@@ -674,6 +702,8 @@ struct ReasonForm {
 }
 
 const CONFIRM_REMOVAL: &str = "Tick the box to confirm that you understand removal is permanent.";
+const CONFIRM_TOKEN: &str =
+    "Tick the box to confirm that you understand the current token stops working at once.";
 const CONFIRM_REVOCATION: &str =
     "Tick the box to confirm that you understand revocation is permanent.";
 
@@ -721,6 +751,327 @@ async fn change_issuer(
         Ok(record) => {
             tracing::info!(user = %user.account.username, did = %record.did, action, "console: issuer changed");
             Redirect::to(&issuer_href(&record.did)).into_response()
+        }
+        Err(error) => match form_problem(error) {
+            Ok((status, why)) => refuse(status, why),
+            Err(other) => failure(&user, other),
+        },
+    }
+}
+
+#[derive(Template)]
+#[template(path = "operator/issuer_token.html")]
+struct IssuerTokenPage {
+    chrome: Chrome,
+    did: String,
+    href: String,
+    name: String,
+    token: String,
+}
+
+/// Replaces an issuer's token: the old one stops working at once, and the new one is shown
+/// on this page only (the registry keeps its digest).
+async fn replace_issuer_token(
+    State(state): State<Arc<AppState>>,
+    Path(did): Path<String>,
+    posted: CheckedForm<ReasonForm>,
+) -> Response {
+    let CheckedForm { user, form } = posted;
+    if let Some(refused) = user.refusal_without(OPERATOR, "replace a trusted issuer's token") {
+        return refused;
+    }
+    let refuse = |status, why: String| {
+        issuer_page(
+            &state,
+            &user,
+            &did,
+            Some(Refused {
+                action: "token".into(),
+                reason: form.reason.clone(),
+                why,
+                status,
+            }),
+        )
+    };
+    if form.confirm != "yes" {
+        return refuse(StatusCode::BAD_REQUEST, CONFIRM_TOKEN.into());
+    }
+    match state
+        .registry
+        .rotate_issuer_token(&operator(&user), &did, &form.reason)
+    {
+        Ok((record, token)) => {
+            tracing::info!(user = %user.account.username, did = %record.did, "console: issuer token replaced");
+            page(
+                StatusCode::OK,
+                &IssuerTokenPage {
+                    chrome: user.chrome.clone(),
+                    href: issuer_href(&record.did),
+                    did: record.did,
+                    name: record.name,
+                    token,
+                },
+            )
+        }
+        Err(error) => match form_problem(error) {
+            Ok((status, why)) => refuse(status, why),
+            Err(other) => failure(&user, other),
+        },
+    }
+}
+
+#[derive(Template)]
+#[template(path = "operator/verifiers.html")]
+struct VerifiersPage {
+    chrome: Chrome,
+    verifiers: Vec<VerifierRow>,
+    can_change: bool,
+}
+
+async fn list_verifiers(State(state): State<Arc<AppState>>, user: SignedIn) -> Response {
+    if let Some(refused) = refusal_to_read(&user) {
+        return refused;
+    }
+    match state.registry.verifiers() {
+        Ok(records) => page(
+            StatusCode::OK,
+            &VerifiersPage {
+                chrome: user.chrome.clone(),
+                verifiers: verifier_rows(records),
+                can_change: user.account.has_role(OPERATOR),
+            },
+        ),
+        Err(error) => failure(&user, error),
+    }
+}
+
+/// The add-a-verifier form as posted: what the API's registration takes.
+#[derive(Default, Deserialize)]
+#[serde(default)]
+struct VerifierFields {
+    did: String,
+    ods_code: String,
+    name: String,
+    reason: String,
+}
+
+impl VerifierFields {
+    fn new_verifier(&self) -> NewVerifier {
+        NewVerifier {
+            did: self.did.trim().to_owned(),
+            ods_code: self.ods_code.trim().to_owned(),
+            name: self.name.clone(),
+            reason: self.reason.clone(),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "operator/verifier_new.html")]
+struct NewVerifierPage {
+    chrome: Chrome,
+    error: Option<String>,
+    /// The field the error is about, for the summary's link and the message beside it.
+    error_field: &'static str,
+    fields: VerifierFields,
+}
+
+fn new_verifier_page(
+    user: &SignedIn,
+    fields: VerifierFields,
+    error: Option<(&'static str, String)>,
+    status: StatusCode,
+) -> Response {
+    let (error_field, error) = match error {
+        Some((field, why)) => (field, Some(why)),
+        None => ("did", None),
+    };
+    page(
+        status,
+        &NewVerifierPage {
+            chrome: user.chrome.clone(),
+            error,
+            error_field,
+            fields,
+        },
+    )
+}
+
+async fn new_verifier_form(user: SignedIn) -> Response {
+    if let Some(refused) = user.refusal_without(OPERATOR, "add a trusted verifier") {
+        return refused;
+    }
+    new_verifier_page(&user, VerifierFields::default(), None, StatusCode::OK)
+}
+
+async fn add_verifier(
+    State(state): State<Arc<AppState>>,
+    posted: CheckedForm<VerifierFields>,
+) -> Response {
+    let CheckedForm { user, form } = posted;
+    if let Some(refused) = user.refusal_without(OPERATOR, "add a trusted verifier") {
+        return refused;
+    }
+    match state
+        .registry
+        .register_verifier(&operator(&user), form.new_verifier())
+    {
+        Ok(record) => {
+            tracing::info!(user = %user.account.username, did = %record.did, "console: verifier registered");
+            Redirect::to(&verifier_href(&record.did)).into_response()
+        }
+        Err(error) => match form_problem(error) {
+            Ok((status, why)) => {
+                new_verifier_page(&user, form, Some((field_of(&why), why)), status)
+            }
+            Err(other) => failure(&user, other),
+        },
+    }
+}
+
+#[derive(Template)]
+#[template(path = "operator/verifier.html")]
+struct VerifierPage {
+    chrome: Chrome,
+    error: Option<String>,
+    error_anchor: String,
+    did: String,
+    href: String,
+    name: String,
+    ods_code: String,
+    status: &'static str,
+    tag: &'static str,
+    registered: String,
+    updated: String,
+    ended: String,
+    forms: Vec<ChangeForm>,
+    history: Vec<AuditRow>,
+    history_href: String,
+}
+
+fn verifier_page(
+    state: &AppState,
+    user: &SignedIn,
+    did: &str,
+    refused: Option<Refused>,
+) -> Response {
+    let record = match state.registry.verifier(did) {
+        Ok(record) => record,
+        Err(error) => return failure(user, error),
+    };
+    let filter = AuditFilter {
+        verifier: Some(record.did.clone()),
+        ..AuditFilter::default()
+    };
+    let history = match state.registry.audit_matching(&filter, 50) {
+        Ok((entries, _)) => entries.into_iter().map(AuditRow::from).collect(),
+        Err(error) => return failure(user, error),
+    };
+    let forms = match (user.account.has_role(OPERATOR), record.status) {
+        (false, _) | (true, RegistrationStatus::Removed) => Vec::new(),
+        (true, status) => {
+            let pause = match status {
+                RegistrationStatus::Active => {
+                    ChangeForm::new("suspend", "Suspend this verifier", "Suspend")
+                }
+                _ => ChangeForm::new("reinstate", "Reinstate this verifier", "Reinstate"),
+            };
+            let remove = ChangeForm::new("remove", "Remove this verifier", "Remove").permanent(
+                "I understand that removal is permanent: wallets refuse to present to this \
+                 verifier from the next trust list on, and its DID cannot be registered again.",
+            );
+            vec![pause, remove]
+        }
+    };
+    let (status, tag) = status_words(record.status);
+    let history_query: String = form_urlencoded::Serializer::new(String::new())
+        .append_pair("verifier", &record.did)
+        .finish();
+    let (error, error_anchor, status_code) = match &refused {
+        Some(refused) => (
+            Some(refused.why.clone()),
+            format!("reason-{}", refused.action),
+            refused.status,
+        ),
+        None => (None, String::new(), StatusCode::OK),
+    };
+    page(
+        status_code,
+        &VerifierPage {
+            chrome: user.chrome.clone(),
+            error,
+            error_anchor,
+            href: verifier_href(&record.did),
+            name: record.name,
+            ods_code: record.ods_code,
+            status,
+            tag,
+            registered: time(record.registered_at),
+            updated: time(record.updated_at),
+            ended: record.ended_at.map(time).unwrap_or_default(),
+            forms: with_refusal(forms, &refused),
+            history,
+            history_href: format!("/console/audit?{history_query}"),
+            did: record.did,
+        },
+    )
+}
+
+async fn show_verifier(
+    State(state): State<Arc<AppState>>,
+    user: SignedIn,
+    Path(did): Path<String>,
+) -> Response {
+    if let Some(refused) = refusal_to_read(&user) {
+        return refused;
+    }
+    verifier_page(&state, &user, &did, None)
+}
+
+async fn change_verifier(
+    State(state): State<Arc<AppState>>,
+    Path((did, action)): Path<(String, String)>,
+    posted: CheckedForm<ReasonForm>,
+) -> Response {
+    let CheckedForm { user, form } = posted;
+    if let Some(refused) = user.refusal_without(OPERATOR, "change a trusted verifier") {
+        return refused;
+    }
+    let change = match action.as_str() {
+        "suspend" => VerifierAction::Suspend,
+        "reinstate" => VerifierAction::Reinstate,
+        "remove" => VerifierAction::Remove,
+        _ => {
+            return user.message(
+                StatusCode::NOT_FOUND,
+                "Not found",
+                "There is no such change.".into(),
+            )
+        }
+    };
+    let refuse = |status, why: String| {
+        verifier_page(
+            &state,
+            &user,
+            &did,
+            Some(Refused {
+                action: action.clone(),
+                reason: form.reason.clone(),
+                why,
+                status,
+            }),
+        )
+    };
+    if change == VerifierAction::Remove && form.confirm != "yes" {
+        return refuse(StatusCode::BAD_REQUEST, CONFIRM_REMOVAL.into());
+    }
+    match state
+        .registry
+        .change_verifier(&operator(&user), &did, change, &form.reason)
+    {
+        Ok(record) => {
+            tracing::info!(user = %user.account.username, did = %record.did, action, "console: verifier changed");
+            Redirect::to(&verifier_href(&record.did)).into_response()
         }
         Err(error) => match form_problem(error) {
             Ok((status, why)) => refuse(status, why),
@@ -933,6 +1284,7 @@ struct AuditPage {
     actions: Vec<ActionChoice>,
     credential_id: String,
     issuer: String,
+    verifier: String,
     from: String,
     to: String,
     rows: Vec<AuditRow>,
@@ -959,6 +1311,7 @@ async fn audit_log(
         actions: Vec::new(),
         credential_id: take("credential_id"),
         issuer: take("issuer"),
+        verifier: take("verifier"),
         from: take("from"),
         to: take("to"),
         rows: Vec::new(),
@@ -1002,6 +1355,7 @@ async fn audit_log(
         action: given(&action),
         credential_id: given(&view.credential_id),
         issuer: given(&view.issuer),
+        verifier: given(&view.verifier),
         from,
         until,
     };
@@ -1009,6 +1363,7 @@ async fn audit_log(
         || filter.action.is_some()
         || filter.credential_id.is_some()
         || filter.issuer.is_some()
+        || filter.verifier.is_some()
         || from.is_some()
         || until.is_some();
     match state.registry.audit_matching(&filter, AUDIT_PAGE_ROWS) {

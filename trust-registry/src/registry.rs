@@ -487,6 +487,8 @@ pub struct AuditFilter {
     pub credential_id: Option<String>,
     /// Entries about this issuer's registration, or made by it.
     pub issuer: Option<String>,
+    /// Entries about this verifier's registration.
+    pub verifier: Option<String>,
     pub from: Option<DateTime<Utc>>,
     /// The first moment no longer included.
     pub until: Option<DateTime<Utc>>,
@@ -511,6 +513,7 @@ impl AuditFilter {
                 .issuer
                 .as_deref()
                 .is_none_or(|did| entry.issuer.as_deref() == Some(did) || entry.actor == did)
+            && same(&self.verifier, entry.verifier.as_deref())
             && self
                 .from
                 .is_none_or(|from| at().is_some_and(|at| at >= from))

@@ -201,7 +201,7 @@ mod tests {
     use credentials::{Clock, PinnedDidDocuments, ResolvedDids, VerificationEnvironment};
 
     use super::*;
-    use crate::registry::FeedEvent;
+    use crate::registry::{AuditFilter, FeedEvent};
     use crate::store::RegistryStore;
 
     struct TestClock(Mutex<DateTime<Utc>>);
@@ -354,6 +354,19 @@ mod tests {
                 "remove-verifier: key compromise",
             ]
         );
+        let about = |did: &str| {
+            let filter = AuditFilter {
+                verifier: Some(did.into()),
+                ..AuditFilter::default()
+            };
+            registry.audit_matching(&filter, 100).unwrap().1
+        };
+        assert_eq!(
+            about(DESK),
+            5,
+            "the audit filter finds a verifier's entries"
+        );
+        assert_eq!(about("did:web:other.example"), 0);
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! The operator console through the registry's own router, as a browser uses it (forms,
-//! cookies, redirects): sign-in, roles, CSRF, adding and changing issuers, a credential's
-//! status, and the audit log. The bearer-token API runs beside it on the same router.
+//! cookies, redirects): sign-in, roles, CSRF, adding and changing issuers and replacing
+//! their tokens, adding and changing verifiers, a credential's status, and the audit log. The bearer-token API runs beside it on the same router.
 
 use std::sync::Arc;
 
@@ -306,7 +306,9 @@ async fn pages_need_sign_in_and_auditors_only_read() {
     assert_eq!(home.status, StatusCode::FORBIDDEN, "user management only");
     assert_eq!(users.status, StatusCode::OK);
     assert!(
-        users.body.contains("See trusted issuers, credentials"),
+        users
+            .body
+            .contains("See trusted issuers and verifiers, credentials"),
         "this console's roles"
     );
 }
@@ -714,4 +716,519 @@ async fn a_form_without_the_session_csrf_token_is_refused_and_changes_nothing() 
     );
     assert_eq!(registry.state.registry.issuers().unwrap().len(), 1);
     assert_eq!(audit_actions(&registry), ["register-issuer"]);
+}
+
+const DESK: &str = "did:web:127.0.0.1%3A8403";
+
+const VERIFIER_FORM: [(&str, &str); 4] = [
+    ("did", DESK),
+    ("ods_code", "RJ1"),
+    ("name", "Guy's & St Thomas' <onboarding>"),
+    ("reason", "new onboarding desk"),
+];
+
+fn verifier_path(did: &str) -> String {
+    format!(
+        "/console/verifiers/{}",
+        form_urlencoded::byte_serialize(did.as_bytes()).collect::<String>()
+    )
+}
+
+/// Adds the onboarding desk through the console.
+async fn add_desk(operator: &mut Browser<'_>) {
+    let page = operator
+        .submit("/console/verifiers/new", &VERIFIER_FORM)
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    assert_eq!(page.location, verifier_path(DESK));
+}
+
+fn verifier_status(registry: &Registry) -> String {
+    registry
+        .state
+        .registry
+        .verifier(DESK)
+        .unwrap()
+        .status
+        .as_str()
+        .to_owned()
+}
+
+/// What the bearer-token API answers an issuer allocating a status entry with `token`.
+async fn allocation_status(router: &Router, token: &str, credential_id: &str) -> u16 {
+    api(
+        router,
+        "POST",
+        "/allocations",
+        token,
+        json!({"credentialId": credential_id}),
+    )
+    .await
+    .0
+}
+
+#[tokio::test]
+async fn adding_a_verifier_lists_and_audits_it_and_a_bad_one_changes_nothing() {
+    let registry = registry();
+    let mut operator = Browser::signed_in(&registry, "o.perator").await;
+
+    let home = operator.get("/").await;
+    assert!(home.body.contains("href=\"/console/verifiers/new\""));
+    let form = operator.get("/console/verifiers/new").await;
+    assert_eq!(form.status, StatusCode::OK);
+    for control in ["did", "ods_code", "name", "reason"] {
+        assert!(
+            form.body
+                .contains(&format!("<label class=\"nhsuk-label\" for=\"{control}\">")),
+            "{control} is labelled"
+        );
+    }
+    assert!(form.body.contains("href=\"/console/verifiers\""), "the nav");
+
+    let with = |name: &'static str, value: &'static str| {
+        let mut form = VERIFIER_FORM.to_vec();
+        for field in form.iter_mut().filter(|(n, _)| *n == name) {
+            field.1 = value;
+        }
+        form
+    };
+    for (form, problem, anchor) in [
+        (
+            with("did", "https://desk.example"),
+            "Did must be a did:web or did:key DID",
+            "did",
+        ),
+        (
+            with("did", "did:web:desk.example/verify"),
+            "Did must be a did:web or did:key DID",
+            "did",
+        ),
+        (with("ods_code", "rj1x"), "Invalid ODS code", "ods_code"),
+        (with("name", "   "), "Name must be", "name"),
+        (
+            with("reason", " "),
+            "An operator must give a reason.",
+            "reason",
+        ),
+    ] {
+        let page = operator.submit("/console/verifiers/new", &form).await;
+        assert_eq!(page.status, StatusCode::BAD_REQUEST, "{problem}");
+        assert!(page.body.contains("nhsuk-error-summary"), "{problem}");
+        assert!(page.body.contains(problem), "{problem}: {}", page.body);
+        assert!(
+            page.body.contains(&format!("href=\"#{anchor}\"")),
+            "{problem}"
+        );
+        assert!(
+            page.body.contains(&format!("id=\"{anchor}-error\"")),
+            "{problem}: the message beside the field"
+        );
+        if anchor != "name" {
+            assert!(
+                page.body
+                    .contains("value=\"Guy&#39;s &#38; St Thomas&#39; &#60;onboarding&#62;\""),
+                "the form keeps what was typed, escaped: {}",
+                page.body
+            );
+        }
+    }
+    assert!(registry.state.registry.verifiers().unwrap().is_empty());
+    assert!(audit_actions(&registry).is_empty());
+
+    add_desk(&mut operator).await;
+    let shown = operator.get(&verifier_path(DESK)).await;
+    assert_eq!(shown.status, StatusCode::OK);
+    assert!(shown.body.contains(">Active</strong>") && shown.body.contains(DESK));
+    assert!(shown.body.contains("&#60;onboarding&#62;") && !shown.body.contains("<onboarding>"));
+    assert!(shown.body.contains("register-verifier</td>"), "its history");
+    assert!(shown.body.contains(&format!("operator:{OPERATOR_UUID}")));
+
+    for path in ["/console/verifiers", "/"] {
+        let list = operator.get(path).await;
+        assert_eq!(list.status, StatusCode::OK, "{path}");
+        assert!(
+            list.body
+                .contains(&format!("<a href=\"{}\">", verifier_path(DESK))),
+            "{path} links the verifier: {}",
+            list.body
+        );
+    }
+    let entries = registry.state.registry.audit().unwrap();
+    assert_eq!(entries.len(), 1);
+    assert_eq!(entries[0].action, "register-verifier");
+    assert_eq!(entries[0].actor, format!("operator:{OPERATOR_UUID}"));
+    assert_eq!(entries[0].verifier.as_deref(), Some(DESK));
+    assert_eq!(entries[0].reason.as_deref(), Some("new onboarding desk"));
+
+    // The registration is the API's, as the CLI sees it.
+    let (status, body) = api(
+        &registry.router,
+        "GET",
+        &format!("/verifiers/{}", DESK.replace('%', "%25")),
+        OPERATOR_TOKEN,
+        Value::Null,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["verifier"]["status"], "active");
+    assert_eq!(body["verifier"]["odsCode"], "RJ1");
+
+    let audit = operator
+        .get(&format!(
+            "/console/audit?verifier={}",
+            form_urlencoded::byte_serialize(DESK.as_bytes()).collect::<String>()
+        ))
+        .await;
+    assert!(audit.body.contains("Showing 1 of 1 entry that match"));
+    let none = operator
+        .get("/console/audit?verifier=did%3Aweb%3Aother.example")
+        .await;
+    assert!(none.body.contains("Showing 0 of 0 entries that match"));
+
+    let again = operator
+        .submit("/console/verifiers/new", &VERIFIER_FORM)
+        .await;
+    assert_eq!(again.status, StatusCode::CONFLICT);
+    assert!(again
+        .body
+        .contains("That DID is already registered as a verifier"));
+    assert_eq!(audit_actions(&registry), ["register-verifier"]);
+}
+
+#[tokio::test]
+async fn a_verifier_is_suspended_reinstated_and_removed_each_with_a_reason() {
+    let registry = registry();
+    let mut operator = Browser::signed_in(&registry, "o.perator").await;
+    add_desk(&mut operator).await;
+    let change = |action: &str| format!("{}/{action}", verifier_path(DESK));
+
+    let page = operator
+        .submit(&change("suspend"), &[("reason", " ")])
+        .await;
+    assert_eq!(page.status, StatusCode::BAD_REQUEST);
+    assert!(page.body.contains("An operator must give a reason."));
+    assert!(page.body.contains("href=\"#reason-suspend\""));
+    assert!(page.body.contains("id=\"reason-suspend-error\""));
+    assert_eq!(verifier_status(&registry), "active");
+    assert_eq!(audit_actions(&registry), ["register-verifier"]);
+
+    let page = operator
+        .submit(&change("suspend"), &[("reason", "phishing report")])
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    assert_eq!(page.location, verifier_path(DESK));
+    assert_eq!(verifier_status(&registry), "suspended");
+    let entry = registry.state.registry.audit().unwrap().pop().unwrap();
+    assert_eq!(entry.action, "suspend-verifier");
+    assert_eq!(entry.actor, format!("operator:{OPERATOR_UUID}"));
+    assert_eq!(entry.verifier.as_deref(), Some(DESK));
+    assert_eq!(entry.reason.as_deref(), Some("phishing report"));
+    let shown = operator.get(&page.location).await;
+    assert!(shown.body.contains(">Suspended</strong>"));
+    assert!(shown.body.contains("Reinstate this verifier"));
+    assert!(shown.body.contains("phishing report"), "its history");
+
+    let again = operator
+        .submit(&change("suspend"), &[("reason", "twice")])
+        .await;
+    assert_eq!(again.status, StatusCode::CONFLICT);
+    assert!(again.body.contains("The verifier is suspended."));
+
+    let page = operator
+        .submit(&change("reinstate"), &[("reason", "report was false")])
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    assert_eq!(verifier_status(&registry), "active");
+    assert_eq!(
+        audit_actions(&registry),
+        [
+            "register-verifier",
+            "suspend-verifier",
+            "reinstate-verifier"
+        ]
+    );
+
+    let page = operator
+        .submit(&change("remove"), &[("reason", "desk closed")])
+        .await;
+    assert_eq!(
+        page.status,
+        StatusCode::BAD_REQUEST,
+        "removal needs confirming"
+    );
+    assert!(page.body.contains("removal is permanent"));
+    assert!(page.body.contains("href=\"#reason-remove\""));
+    assert!(
+        page.body.contains(">desk closed</textarea>"),
+        "the reason is kept"
+    );
+    assert_eq!(verifier_status(&registry), "active");
+    assert_eq!(audit_actions(&registry).len(), 3);
+
+    let page = operator
+        .submit(
+            &change("remove"),
+            &[("reason", "desk closed"), ("confirm", "yes")],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    assert_eq!(verifier_status(&registry), "removed");
+    assert_eq!(
+        audit_actions(&registry).last().map(String::as_str),
+        Some("remove-verifier")
+    );
+    let shown = operator.get(&verifier_path(DESK)).await;
+    assert!(shown.body.contains(">Removed</strong>") && shown.body.contains("Removal is final"));
+    assert!(
+        !shown.body.contains("name=\"reason\""),
+        "nothing more to change"
+    );
+    let page = operator
+        .submit(&change("reinstate"), &[("reason", "undo")])
+        .await;
+    assert_eq!(page.status, StatusCode::CONFLICT);
+    assert_eq!(verifier_status(&registry), "removed");
+
+    let unknown = operator
+        .submit(&change("promote"), &[("reason", "r")])
+        .await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        operator
+            .get(&verifier_path("did:web:nobody.example"))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(audit_actions(&registry).len(), 4);
+}
+
+#[tokio::test]
+async fn replacing_an_issuers_token_shows_the_new_one_once_and_the_old_one_stops_working() {
+    let registry = registry();
+    let mut operator = Browser::signed_in(&registry, "o.perator").await;
+    let old = add_rj1(&mut operator).await;
+    let replace = format!("{}/token", issuer_path(RJ1));
+    let issuer = operator.get(&issuer_path(RJ1)).await;
+    assert!(issuer.body.contains(&format!("action=\"{replace}\"")));
+    assert!(issuer
+        .body
+        .contains("<label class=\"nhsuk-label\" for=\"reason-token\">"));
+    assert!(issuer.body.contains("id=\"confirm-token\""));
+
+    for (form, problem) in [
+        (
+            vec![("reason", "token leaked in a log")],
+            "Tick the box to confirm that you understand the current token stops working",
+        ),
+        (
+            vec![("reason", " "), ("confirm", "yes")],
+            "An operator must give a reason.",
+        ),
+    ] {
+        let page = operator.submit(&replace, &form).await;
+        assert_eq!(page.status, StatusCode::BAD_REQUEST, "{problem}");
+        assert!(page.body.contains(problem), "{problem}: {}", page.body);
+        assert!(page.body.contains("href=\"#reason-token\""), "{problem}");
+        assert!(!page.body.contains("id=\"issuer-token\""), "{problem}");
+    }
+    assert_eq!(
+        allocation_status(&registry.router, &old, "urn:uuid:before").await,
+        201,
+        "the old token still works"
+    );
+    assert_eq!(audit_actions(&registry), ["register-issuer"]);
+
+    let page = operator
+        .submit(
+            &replace,
+            &[("reason", "token leaked in a log"), ("confirm", "yes")],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let start = page.body.find("<code id=\"issuer-token\">").unwrap() + 24;
+    let new = page.body[start..].split('<').next().unwrap().to_owned();
+    assert!(new.len() >= 43 && new != old);
+    assert!(!page.body.contains(&old));
+
+    assert_eq!(
+        allocation_status(&registry.router, &old, "urn:uuid:after-old").await,
+        401,
+        "the old token no longer works"
+    );
+    assert_eq!(
+        allocation_status(&registry.router, &new, "urn:uuid:after-new").await,
+        201,
+        "the new one does"
+    );
+    let entry = registry.state.registry.audit().unwrap().pop().unwrap();
+    assert_eq!(entry.action, "rotate-issuer-token");
+    assert_eq!(entry.actor, format!("operator:{OPERATOR_UUID}"));
+    assert_eq!(entry.issuer.as_deref(), Some(RJ1));
+    assert_eq!(entry.reason.as_deref(), Some("token leaked in a log"));
+
+    for path in [
+        issuer_path(RJ1),
+        "/console/audit".to_owned(),
+        "/".to_owned(),
+    ] {
+        let shown = operator.get(&path).await;
+        assert!(!shown.body.contains(&new), "{path}: shown once");
+    }
+    assert!(operator
+        .get(&issuer_path(RJ1))
+        .await
+        .body
+        .contains("rotate-issuer-token</td>"));
+
+    operator
+        .submit(
+            &format!("{}/remove", issuer_path(RJ1)),
+            &[("reason", "left the framework"), ("confirm", "yes")],
+        )
+        .await;
+    let page = operator
+        .submit(&replace, &[("reason", "again"), ("confirm", "yes")])
+        .await;
+    assert_eq!(page.status, StatusCode::CONFLICT);
+    assert!(page
+        .body
+        .contains("The issuer was removed; removal is final."));
+    assert!(!page.body.contains("id=\"issuer-token\""));
+}
+
+#[tokio::test]
+async fn auditors_and_admins_change_no_verifier_and_no_token() {
+    let registry = registry();
+    let mut operator = Browser::signed_in(&registry, "o.perator").await;
+    let token = add_rj1(&mut operator).await;
+    add_desk(&mut operator).await;
+
+    let mut anonymous = Browser {
+        router: &registry.router,
+        cookies: Vec::new(),
+        csrf: String::new(),
+    };
+    for path in [
+        "/console/verifiers".to_owned(),
+        "/console/verifiers/new".to_owned(),
+        verifier_path(DESK),
+    ] {
+        let page = anonymous.get(&path).await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER, "{path}");
+        assert!(page.location.starts_with("/login?next="), "{path}");
+    }
+
+    let mut auditor = Browser::signed_in(&registry, "a.uditor").await;
+    let list = auditor.get("/console/verifiers").await;
+    assert_eq!(list.status, StatusCode::OK);
+    assert!(list.body.contains(DESK) && !list.body.contains("Add a trusted verifier"));
+    let shown = auditor.get(&verifier_path(DESK)).await;
+    assert_eq!(shown.status, StatusCode::OK);
+    assert!(shown.body.contains(">Active</strong>") && !shown.body.contains("name=\"reason\""));
+    let issuer = auditor.get(&issuer_path(RJ1)).await;
+    assert!(!issuer.body.contains("Replace this issuer"));
+    let refused = auditor.get("/console/verifiers/new").await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert!(refused
+        .body
+        .contains("does not have the role needed to add a trusted verifier"));
+
+    let mut other = VERIFIER_FORM.to_vec();
+    other[0] = ("did", "did:web:other.example");
+    let confirmed = [("reason", "audit finding"), ("confirm", "yes")];
+    for (path, form) in [
+        ("/console/verifiers/new".to_owned(), other.as_slice()),
+        (format!("{}/suspend", verifier_path(DESK)), &confirmed[..]),
+        (format!("{}/remove", verifier_path(DESK)), &confirmed[..]),
+        (format!("{}/token", issuer_path(RJ1)), &confirmed[..]),
+    ] {
+        let page = auditor.submit(&path, form).await;
+        assert_eq!(page.status, StatusCode::FORBIDDEN, "{path}");
+        assert!(!page.body.contains("id=\"issuer-token\""), "{path}");
+    }
+
+    let (home, _) = Browser::signed_in_without_home(&registry, "a.dmin").await;
+    assert_eq!(home.status, StatusCode::FORBIDDEN);
+    let mut admin = Browser::signed_in_without_home_browser(&registry, "a.dmin").await;
+    for path in ["/console/verifiers".to_owned(), verifier_path(DESK)] {
+        assert_eq!(
+            admin.get(&path).await.status,
+            StatusCode::FORBIDDEN,
+            "{path}"
+        );
+    }
+
+    assert_eq!(
+        audit_actions(&registry),
+        ["register-issuer", "register-verifier"],
+        "nothing changed"
+    );
+    assert_eq!(registry.state.registry.verifiers().unwrap().len(), 1);
+    assert_eq!(verifier_status(&registry), "active");
+    assert_eq!(
+        allocation_status(&registry.router, &token, "urn:uuid:still").await,
+        201,
+        "the token was not replaced"
+    );
+}
+
+impl<'a> Browser<'a> {
+    /// A signed-in browser for a user the home page refuses (it holds no CSRF token).
+    async fn signed_in_without_home_browser(registry: &'a Registry, username: &str) -> Browser<'a> {
+        let mut browser = Browser {
+            router: &registry.router,
+            cookies: Vec::new(),
+            csrf: String::new(),
+        };
+        let login = browser.get("/login").await;
+        let page = browser
+            .post(
+                "/login",
+                &[
+                    ("csrf", login.csrf().as_str()),
+                    ("username", username),
+                    ("password", PASSWORD),
+                ],
+            )
+            .await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+        browser
+    }
+}
+
+#[tokio::test]
+async fn verifier_and_token_forms_without_the_session_csrf_token_change_nothing() {
+    let registry = registry();
+    let mut operator = Browser::signed_in(&registry, "o.perator").await;
+    let token = add_rj1(&mut operator).await;
+    add_desk(&mut operator).await;
+    let mut other = VERIFIER_FORM.to_vec();
+    other[0] = ("did", "did:web:other.example");
+    let confirmed = [("reason", "audit finding"), ("confirm", "yes")];
+    for (path, form) in [
+        ("/console/verifiers/new".to_owned(), other.as_slice()),
+        (format!("{}/suspend", verifier_path(DESK)), &confirmed[..]),
+        (format!("{}/remove", verifier_path(DESK)), &confirmed[..]),
+        (format!("{}/token", issuer_path(RJ1)), &confirmed[..]),
+    ] {
+        for csrf in [None, Some("forged")] {
+            let mut fields = form.to_vec();
+            if let Some(csrf) = csrf {
+                fields.push(("csrf", csrf));
+            }
+            let page = operator.post(&path, &fields).await;
+            assert_eq!(page.status, StatusCode::FORBIDDEN, "{path} {csrf:?}");
+            assert!(page.body.contains("This form has expired"), "{path}");
+        }
+    }
+    assert_eq!(
+        audit_actions(&registry),
+        ["register-issuer", "register-verifier"]
+    );
+    assert_eq!(verifier_status(&registry), "active");
+    assert_eq!(
+        allocation_status(&registry.router, &token, "urn:uuid:still").await,
+        201
+    );
 }
