@@ -63,9 +63,15 @@ impl PinsOnScreen {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    fn hold(&self, offer_id: &str, session: &Session, pin: String, until: DateTime<Utc>) {
+    fn hold(
+        &self,
+        offer_id: &str,
+        session: &Session,
+        pin: String,
+        until: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) {
         let mut held = self.held();
-        let now = Utc::now();
         held.retain(|_, pin| pin.until > now);
         held.insert(
             offer_id.to_owned(),
@@ -77,10 +83,10 @@ impl PinsOnScreen {
         );
     }
 
-    fn shown_to(&self, offer_id: &str, session: &Session) -> Option<String> {
+    fn shown_to(&self, offer_id: &str, session: &Session, now: DateTime<Utc>) -> Option<String> {
         self.held()
             .get(offer_id)
-            .filter(|held| held.until > Utc::now() && session.csrf_matches(&held.session))
+            .filter(|held| held.until > now && session.csrf_matches(&held.session))
             .map(|held| held.pin.clone())
     }
 
@@ -524,7 +530,7 @@ struct InvitationPage {
     offer_id: String,
     person_id: String,
     name: String,
-    /// Only on the page that made it: the PIN is not kept and cannot be shown again.
+    /// Only to the session that made the invitation, while it waits (`PinsOnScreen`).
     pin: Option<String>,
     qr_svg: Option<String>,
     link: String,
@@ -586,12 +592,19 @@ async fn invite(
                 by = %user.account.care_identity_uuid,
                 "invitation made in the RA console"
             );
+            // The offer's own expiry; should it not read, the lifetime asked for.
             let until = DateTime::parse_from_rfc3339(&created.expires_at)
                 .map(|at| at.with_timezone(&Utc))
-                .unwrap_or_else(|_| Utc::now());
-            issuer
-                .pins_on_screen
-                .hold(&created.offer_id, &user.session, created.tx_code, until);
+                .unwrap_or_else(|_| {
+                    issuer.clock.now() + chrono::Duration::seconds(expires_in_seconds as i64)
+                });
+            issuer.pins_on_screen.hold(
+                &created.offer_id,
+                &user.session,
+                created.tx_code,
+                until,
+                issuer.clock.now(),
+            );
             // Posted, then shown by a redirect: reloading the page makes no second offer.
             Redirect::to(&format!("/console/invitations/{}", created.offer_id)).into_response()
         }
@@ -608,7 +621,9 @@ fn invitation_page(issuer: &Issuer, user: &SignedIn, offer_id: &str) -> Response
         Err(error) => return failure(user, error),
     };
     let pin = if status == "pending" {
-        issuer.pins_on_screen.shown_to(offer_id, &user.session)
+        issuer
+            .pins_on_screen
+            .shown_to(offer_id, &user.session, issuer.clock.now())
     } else {
         issuer.pins_on_screen.forget(offer_id);
         None

@@ -102,13 +102,20 @@ pub fn spawn_event_scheduler(
             ticks.tick().await;
             let today = issuer.clock.now().date_naive();
             match issuer.apply_due_events(today).await {
-                Ok(done) if !done.is_empty() => {
-                    tracing::info!(
-                        events = done.len(),
-                        "held ESR events carried out on their date"
-                    );
+                Ok(run) => {
+                    if !run.done.is_empty() {
+                        tracing::info!(
+                            events = run.done.len(),
+                            "held ESR events carried out on their date"
+                        );
+                    }
+                    if !run.failed.is_empty() {
+                        tracing::warn!(
+                            people = run.failed.len(),
+                            "held ESR events wait for the next run"
+                        );
+                    }
                 }
-                Ok(_) => {}
                 Err(error) => {
                     tracing::warn!(%error, "held ESR events wait for the next run");
                 }

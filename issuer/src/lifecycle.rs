@@ -15,7 +15,7 @@ use crate::error::{IssuerError, Result};
 use crate::esr::EsrPerson;
 use crate::events::{
     accept_new_starter, effect_name, grant_name_change, plan, read_event, EsrEvent, EventOutcome,
-    EventRejection, IssueScope, Plan, RaRequestKind, ReasonCode, StatusChange,
+    EventRejection, EventType, IssueScope, Plan, RaRequestKind, ReasonCode, StatusChange,
 };
 use crate::issuance::{assignment_of, credentials_for};
 use crate::service::Issuer;
@@ -50,6 +50,37 @@ impl EventReply {
     }
 }
 
+/// How a carried-out event goes into the event log besides what it did.
+struct Logged {
+    received_at: String,
+    /// The date it was held for, if it was.
+    scheduled_for: Option<NaiveDate>,
+    /// Held events it ends.
+    held_ended: Vec<EventRecord>,
+}
+
+/// What one run over the held events did.
+#[derive(Debug, Default)]
+pub struct DueRun {
+    /// Carried out, or ended as not applied, in the order it happened.
+    pub done: Vec<EventRecord>,
+    /// Each person whose due event failed (theirs wait for the next run), with why.
+    pub failed: Vec<(String, IssuerError)>,
+}
+
+/// The held events of this type among `held`, ended by the event `by`: recorded as not
+/// applied, naming it.
+fn ended_by(held: &[EventRecord], event_type: EventType, by: &str) -> Vec<EventRecord> {
+    held.iter()
+        .filter(|record| record.event_type == event_type)
+        .map(|record| EventRecord {
+            outcome: EventOutcome::NotApplied,
+            effects: vec![format!("not_applied:superseded: by {by}")],
+            ..record.clone()
+        })
+        .collect()
+}
+
 /// Why an event was not applied: refused (its fault: nothing changed) or failed (ours or
 /// the registry's: retry it; nothing was acknowledged).
 #[derive(Debug)]
@@ -78,8 +109,9 @@ pub struct BatchLine {
     pub line: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub event_id: Option<String>,
-    /// `accepted`, `accepted_pending_manual_grant`, `duplicate`, `rejected` or
-    /// `not_processed` (the batch stopped at a failure; send these again).
+    /// `accepted`, `accepted_pending_manual_grant`, `scheduled` (held until its date),
+    /// `duplicate`, `rejected` or `not_processed` (the batch stopped at a failure; send
+    /// these again).
     pub result: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason_code: Option<ReasonCode>,
@@ -155,19 +187,56 @@ impl Issuer {
             }
         }
         let ledger = self.store.ledger_for(&event.person_id)?;
-        let plan = plan(
+        let held = self.held_for(&event)?;
+        let planned = plan(
             &event,
             &person,
             &ledger,
             &self.catalogue,
             now.date_naive(),
             &mut random_role_id,
-        )
-        .map_err(|mut rejection| {
-            rejection.event_id = Some(event.event_id.clone());
-            EventError::Rejected(rejection)
-        })?;
+        );
         let received_at = xsd_date_time(&now);
+        let plan = match planned {
+            Ok(plan) => plan,
+            // A suspension lifted before the held suspension began: it never begins.
+            Err(rejection)
+                if rejection.reason_code == ReasonCode::InvalidState
+                    && event.event_type == EventType::SuspensionLifted
+                    && held.iter().any(|h| h.event_type == EventType::Suspension) =>
+            {
+                let cancelled = ended_by(&held, EventType::Suspension, &event.event_id);
+                let record = EventRecord {
+                    event_id: event.event_id.clone(),
+                    event_type: event.event_type,
+                    person_id: event.person_id.clone(),
+                    occurred_at: xsd_date_time(&event.occurred_at),
+                    received_at,
+                    fingerprint: event.fingerprint.clone(),
+                    outcome: EventOutcome::Accepted,
+                    effects: cancelled
+                        .iter()
+                        .map(|h| format!("cancelled_held:{}", h.event_id))
+                        .collect(),
+                    credentials: CredentialChanges::default(),
+                    ra_request: None,
+                    event: event.body.clone(),
+                    scheduled_for: None,
+                };
+                self.store.commit(&Commit {
+                    event: Some(record.clone()),
+                    held_ended: cancelled,
+                    ..Commit::default()
+                })?;
+                return Ok(EventReply::from_record(&record, false));
+            }
+            Err(mut rejection) => {
+                rejection.event_id = Some(event.event_id.clone());
+                return Err(EventError::Rejected(rejection));
+            }
+        };
+        // A newer LEAVER, JOB_CHANGE or SUSPENSION for the assignment replaces one held.
+        let replaced = ended_by(&held, event.event_type, &event.event_id);
         if let Some(date) = event
             .change
             .takes_effect_on()
@@ -191,6 +260,7 @@ impl Issuer {
             };
             self.store.commit(&Commit {
                 event: Some(record.clone()),
+                held_ended: replaced,
                 ..Commit::default()
             })?;
             tracing::info!(
@@ -203,9 +273,34 @@ impl Issuer {
             return Ok(EventReply::from_record(&record, false));
         }
         let record = self
-            .carry_out_event(&event, &person, &ledger, &plan, received_at, None)
+            .carry_out_event(
+                &event,
+                &person,
+                &ledger,
+                &plan,
+                Logged {
+                    received_at,
+                    scheduled_for: None,
+                    held_ended: replaced,
+                },
+            )
             .await?;
         Ok(EventReply::from_record(&record, false))
+    }
+
+    /// The events held for this event's person and assignment.
+    fn held_for(&self, event: &EsrEvent) -> Result<Vec<EventRecord>> {
+        let assignment = event.assignment_number.to_string();
+        Ok(self
+            .store
+            .events()?
+            .into_iter()
+            .filter(|record| {
+                record.outcome == EventOutcome::Scheduled
+                    && record.person_id == event.person_id
+                    && record.event["assignment_number"].as_str() == Some(assignment.as_str())
+            })
+            .collect())
     }
 
     /// Carries out a planned event and commits it with its event-log record.
@@ -215,9 +310,13 @@ impl Issuer {
         person: &EsrPerson,
         ledger: &[LedgerEntry],
         plan: &Plan,
-        received_at: String,
-        scheduled_for: Option<NaiveDate>,
+        logged: Logged,
     ) -> Result<EventRecord> {
+        let Logged {
+            received_at,
+            scheduled_for,
+            held_ended,
+        } = logged;
         let now = self.clock.now();
         let step = self
             .carry_out(plan, person, ledger, &event.event_id, None)
@@ -254,6 +353,7 @@ impl Issuer {
             ledger: step.ledger,
             issuances: step.issuances,
             event: Some(record.clone()),
+            held_ended,
             ra_request,
         })?;
         tracing::info!(
@@ -270,10 +370,10 @@ impl Issuer {
 
     /// Carries out the held events whose date has come by `today`, oldest date first, each
     /// checked again against the record as it stands then. One that no longer fits is
-    /// recorded as not applied and changes nothing. A failure (the registry is down) stops
-    /// here, leaving that event and the rest held for the next run.
-    pub async fn apply_due_events(&self, today: NaiveDate) -> Result<Vec<EventRecord>> {
-        let _one_at_a_time = self.lifecycle.lock().await;
+    /// recorded as not applied and changes nothing. A failure (the registry refuses or is
+    /// down) leaves that event, and that person's later ones, held for the next run; other
+    /// people's go on. Returns what was carried out or ended, and the failures.
+    pub async fn apply_due_events(&self, today: NaiveDate) -> Result<DueRun> {
         let mut due: Vec<EventRecord> = self
             .store
             .events()?
@@ -291,10 +391,35 @@ impl Issuer {
             ))
         });
         let mut done = Vec::with_capacity(due.len());
-        for held in due {
-            done.push(self.apply_held_event(held, today).await?);
+        let mut failed: Vec<(String, IssuerError)> = Vec::new();
+        for listed in due {
+            if failed.iter().any(|(person, _)| *person == listed.person_id) {
+                continue;
+            }
+            // One at a time with ESR deliveries and RA decisions, event by event, so a long
+            // run does not hold them up; what was listed is read again under the lock.
+            let _one_at_a_time = self.lifecycle.lock().await;
+            let Some(held) = self
+                .store
+                .event(&listed.event_id)?
+                .filter(|record| record.outcome == EventOutcome::Scheduled)
+            else {
+                continue;
+            };
+            match self.apply_held_event(held, today).await {
+                Ok(record) => done.push(record),
+                Err(error) => {
+                    tracing::error!(
+                        event_id = %listed.event_id,
+                        person_id = %listed.person_id,
+                        %error,
+                        "a held ESR event is due and could not be carried out; it stays held"
+                    );
+                    failed.push((listed.person_id, error));
+                }
+            }
         }
-        Ok(done)
+        Ok(DueRun { done, failed })
     }
 
     async fn apply_held_event(&self, held: EventRecord, today: NaiveDate) -> Result<EventRecord> {
@@ -330,8 +455,11 @@ impl Issuer {
                     &person,
                     &ledger,
                     &plan,
-                    held.received_at.clone(),
-                    held.scheduled_for,
+                    Logged {
+                        received_at: held.received_at.clone(),
+                        scheduled_for: held.scheduled_for,
+                        held_ended: Vec::new(),
+                    },
                 )
                 .await
             }
@@ -349,10 +477,11 @@ impl Issuer {
                     event: Some(record.clone()),
                     ..Commit::default()
                 })?;
-                tracing::warn!(
+                tracing::error!(
                     event_id = %record.event_id,
+                    person_id = %record.person_id,
                     reason = %rejection.detail,
-                    "a held ESR event no longer fits on its date: not applied"
+                    "a held ESR event no longer fits on its date: not applied; an RA should look"
                 );
                 Ok(record)
             }
@@ -556,6 +685,7 @@ impl Issuer {
             ledger: step.ledger,
             issuances: step.issuances,
             event: None,
+            held_ended: Vec::new(),
             ra_request: Some(request.clone()),
         })?;
         Ok(request)

@@ -71,7 +71,7 @@ impl LedgerEntry {
     }
 }
 
-/// What an applied event changed, for the ESR interface and the event log.
+/// What an event did (or, held, will do on its date), for the ESR interface and the event log.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct CredentialChanges {
     pub issued: Vec<String>,
@@ -133,6 +133,9 @@ pub struct Commit {
     pub ledger: Vec<LedgerEntry>,
     pub issuances: Vec<IssuanceRecord>,
     pub event: Option<EventRecord>,
+    /// Held events this step ends (replaced by a newer one, or cancelled): rewritten as
+    /// they now stand, with no effect on the person's event clock.
+    pub held_ended: Vec<EventRecord>,
     pub ra_request: Option<RaRequest>,
 }
 
@@ -152,7 +155,7 @@ pub trait IssuerStore: Send + Sync {
     fn ledger_for(&self, person_id: &str) -> Result<Vec<LedgerEntry>>;
     fn event(&self, event_id: &str) -> Result<Option<EventRecord>>;
     fn events(&self) -> Result<Vec<EventRecord>>;
-    /// When the latest applied event for this person occurred (BR-22).
+    /// When the latest event received for this person occurred (BR-22), held ones included.
     fn person_clock(&self, person_id: &str) -> Result<Option<String>>;
     fn ra_request(&self, request_id: &str) -> Result<Option<RaRequest>>;
     fn ra_requests(&self) -> Result<Vec<RaRequest>>;
@@ -193,7 +196,7 @@ pub struct SledStore {
     ledger: sled::Tree,
     /// `event_id` → [`EventRecord`].
     events: sled::Tree,
-    /// `person_id` → the latest applied event's `occurred_at` (RFC 3339, UTC, so it sorts).
+    /// `person_id` → the latest received event's `occurred_at` (RFC 3339, UTC, so it sorts).
     person_clock: sled::Tree,
     /// `request_id` → [`RaRequest`].
     ra_requests: sled::Tree,
@@ -332,6 +335,11 @@ impl IssuerStore for SledStore {
             Some(r) => Some((r.request_id.clone(), encode(r)?)),
             None => None,
         };
+        let held_ended = commit
+            .held_ended
+            .iter()
+            .map(|e| Ok((e.event_id.clone(), encode(e)?)))
+            .collect::<Result<Vec<_>>>()?;
         let result: std::result::Result<(), TransactionError<()>> = (
             &self.people,
             &self.ledger,
@@ -363,6 +371,9 @@ impl IssuerStore for SledStore {
                     }
                     if let Some((id, bytes)) = &request {
                         requests.insert(id.as_bytes(), bytes.as_slice())?;
+                    }
+                    for (event_id, bytes) in &held_ended {
+                        events.insert(event_id.as_bytes(), bytes.as_slice())?;
                     }
                     Ok::<_, ConflictableTransactionError<()>>(())
                 },

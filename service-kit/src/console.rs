@@ -319,6 +319,13 @@ impl ConsoleAccounts {
         now: DateTime<Utc>,
     ) -> Result<Account, ConsoleError> {
         let username = new.username.trim();
+        // `new` is the add-account page's path, and browsers rewrite `.` and `..` segments:
+        // accounts so named could never be opened.
+        if matches!(username, "new" | "." | "..") {
+            return Err(ConsoleError::Invalid(format!(
+                "{username} cannot be a username here: choose another."
+            )));
+        }
         if username.is_empty()
             || username.len() > 64
             || !username
@@ -573,17 +580,24 @@ impl ConsoleAccounts {
         Ok(password)
     }
 
-    /// The account log, newest first: every change, or one account's.
+    /// The account log, newest first: every change, or those of the account now so named
+    /// (not of an earlier account that had its name).
     pub fn account_log(
         &self,
         username: Option<&str>,
         limit: usize,
     ) -> Result<Vec<AccountChange>, ConsoleError> {
+        let since = match username {
+            Some(name) => self.get(name)?.map(|account| account.created_at),
+            None => None,
+        };
         let mut changes = Vec::new();
         for entry in self.log.iter().values().rev() {
             let change: AccountChange =
                 serde_json::from_slice(&entry.map_err(store_error)?).map_err(store_error)?;
-            if username.is_none_or(|name| name == change.username) {
+            let of_this_account = username.is_none_or(|name| name == change.username)
+                && since.is_none_or(|created| change.at >= created);
+            if of_this_account {
                 changes.push(change);
                 if changes.len() == limit {
                     break;
@@ -825,6 +839,13 @@ mod tests {
                 },
                 "at least one role",
             ),
+            (
+                NewAccount {
+                    username: "new",
+                    ..officer("correct horse battery")
+                },
+                "cannot be a username",
+            ),
         ] {
             match accounts.create(new, now) {
                 Err(ConsoleError::Invalid(why)) => assert!(why.contains(problem), "{why}"),
@@ -905,6 +926,27 @@ mod tests {
         assert_eq!(
             accounts.sign_in("r.officer", "a long enough password", now),
             Err(ConsoleError::WrongCredentials)
+        );
+        // Someone new given the name does not inherit the old account's history.
+        accounts
+            .create(
+                NewAccount {
+                    username: "r.officer",
+                    display_name: "Ravi Other",
+                    care_identity_uuid: "555000000077",
+                    roles: &["ra"],
+                    password: "a long enough password",
+                },
+                now + Duration::seconds(1),
+            )
+            .unwrap();
+        let history = accounts.account_log(Some("r.officer"), 10).unwrap();
+        assert_eq!(history.len(), 1, "{history:?}");
+        assert_eq!(history[0].change, AccountChangeKind::Added);
+        assert_eq!(
+            accounts.accounts().unwrap().len(),
+            2,
+            "the name can be given again"
         );
     }
 

@@ -743,32 +743,34 @@ async fn a_leaver_sent_ahead_of_the_leaving_date_keeps_access_until_that_date() 
     let (status, again) = post_event(&platform, &rj1, &leaver).await;
     assert_eq!(status, 409, "a second delivery is a duplicate: {again:#}");
     assert_eq!(again["applied"]["outcome"], "scheduled");
-    // A second leaver for the same assignment also fits the record today.
+    // ESR corrects the leaving date: the newer leaver replaces the held one.
+    let corrected = leaving + chrono::Duration::days(1);
     let (_, second) = post_event(
         &platform,
         &rj1,
-        &future_leaver(
-            "EVT-AHEAD-2",
-            leaving + chrono::Duration::days(1),
-            "34309697",
-        ),
+        &future_leaver("EVT-AHEAD-2", corrected, "34309697"),
     )
     .await;
     assert_eq!(second["outcome"], "scheduled", "{second:#}");
+    let log = get(&platform, format!("{rj1}/esr/events?person_id=P0003")).await;
+    let first = log["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["event_id"] == "EVT-AHEAD-1")
+        .unwrap()
+        .clone();
+    assert_eq!(first["outcome"], "not_applied", "{first:#}");
+    assert_eq!(
+        first["effects"],
+        json!(["not_applied:superseded: by EVT-AHEAD-2"])
+    );
 
     // Before the date: nothing is due, the person still works here and their credential verifies.
-    assert!(platform
-        .issuer
-        .apply_due_events(today)
-        .await
-        .unwrap()
-        .is_empty());
-    assert!(platform
-        .issuer
-        .apply_due_events(leaving - chrono::Duration::days(1))
-        .await
-        .unwrap()
-        .is_empty());
+    for before in [today, leaving] {
+        let run = platform.issuer.apply_due_events(before).await.unwrap();
+        assert!(run.done.is_empty() && run.failed.is_empty(), "{run:?}");
+    }
     let person = get(&platform, format!("{rj1}/admin/people/P0003")).await;
     assert_eq!(person["assignments"][0]["status"], "active");
     // The RA sees what is coming on the person's page.
@@ -786,74 +788,90 @@ async fn a_leaver_sent_ahead_of_the_leaving_date_keeps_access_until_that_date() 
         "{}",
         page.body
     );
-    assert!(page.body.contains(&leaving.format("%d %b %Y").to_string()));
-    assert!(page.body.contains("EVT-AHEAD-1") && page.body.contains("EVT-AHEAD-2"));
+    assert!(page
+        .body
+        .contains(&corrected.format("%d %b %Y").to_string()));
+    assert!(page.body.contains("EVT-AHEAD-2") && !page.body.contains("EVT-AHEAD-1"));
     assert_eq!(
         platform.verify_credential(&employment).await.unwrap()["verified"],
         true
     );
 
-    // On the date it is carried out, checked again against the record as it stands; the
-    // second leaver no longer fits then and changes nothing.
-    let done = platform
-        .issuer
-        .apply_due_events(leaving + chrono::Duration::days(1))
-        .await
-        .unwrap();
-    let outcomes: Vec<(String, issuer::events::EventOutcome)> = done
+    // On its date it is carried out, checked again against the record as it stands.
+    let run = platform.issuer.apply_due_events(corrected).await.unwrap();
+    assert!(run.failed.is_empty(), "{run:?}");
+    let outcomes: Vec<(String, issuer::events::EventOutcome)> = run
+        .done
         .iter()
         .map(|record| (record.event_id.clone(), record.outcome))
         .collect();
     assert_eq!(
         outcomes,
-        vec![
-            (
-                "EVT-AHEAD-1".to_owned(),
-                issuer::events::EventOutcome::Accepted
-            ),
-            (
-                "EVT-AHEAD-2".to_owned(),
-                issuer::events::EventOutcome::NotApplied
-            ),
-        ]
+        vec![(
+            "EVT-AHEAD-2".to_owned(),
+            issuer::events::EventOutcome::Accepted
+        )]
     );
-    assert!(!done[0].credentials.revoked.is_empty(), "{:?}", done[0]);
     assert!(
-        done[1].effects[0].starts_with("not_applied:invalid_state"),
+        !run.done[0].credentials.revoked.is_empty(),
         "{:?}",
-        done[1].effects
+        run.done[0]
     );
     let result = verdict_settles(&platform, &employment, false).await;
     assert!(
         result["problemDetails"].to_string().contains("revoked"),
         "{result:#}"
     );
-    let log = get(&platform, format!("{rj1}/esr/events?person_id=P0003")).await;
-    let logged: Vec<(&str, &str)> = log["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| {
-            (
-                e["event_id"].as_str().unwrap(),
-                e["outcome"].as_str().unwrap(),
-            )
-        })
-        .collect();
-    assert!(logged.contains(&("EVT-AHEAD-1", "accepted")), "{log:#}");
-    assert!(logged.contains(&("EVT-AHEAD-2", "not_applied")), "{log:#}");
     let page = ra.get("/console/people/P0003").await;
     assert!(
         !page.body.contains("Changes waiting for their date"),
         "nothing held any more"
     );
-    assert!(
-        platform
-            .issuer
-            .apply_due_events(leaving + chrono::Duration::days(5))
-            .await
-            .unwrap()
-            .is_empty(),
-        "each is carried out once"
+    let run = platform
+        .issuer
+        .apply_due_events(corrected + chrono::Duration::days(5))
+        .await
+        .unwrap();
+    assert!(run.done.is_empty(), "each is carried out once: {run:?}");
+
+    // A suspension sent ahead, lifted before it begins, never begins.
+    let event = |id: &str, kind: &str, payload: Value| {
+        json!({
+            "event_id": id,
+            "event_type": kind,
+            "occurred_at": chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+            "org_ods": "RJ1",
+            "person_id": "P0004",
+            "assignment_number": "31312423",
+            "payload": payload,
+        })
+    };
+    let starts = today + chrono::Duration::days(10);
+    let (status, held) = post_event(
+        &platform,
+        &rj1,
+        &event(
+            "EVT-AHEAD-SUSP",
+            "SUSPENSION",
+            json!({"reason_category": "investigation", "from": starts.to_string()}),
+        ),
+    )
+    .await;
+    assert_eq!(
+        (status, held["outcome"].as_str()),
+        (200, Some("scheduled")),
+        "{held:#}"
     );
+    let (status, lifted) = post_event(
+        &platform,
+        &rj1,
+        &event("EVT-AHEAD-LIFT", "SUSPENSION_LIFTED", json!({})),
+    )
+    .await;
+    assert_eq!(status, 200, "{lifted:#}");
+    assert_eq!(lifted["effects"], json!(["cancelled_held:EVT-AHEAD-SUSP"]));
+    let run = platform.issuer.apply_due_events(starts).await.unwrap();
+    assert!(run.done.is_empty(), "{run:?}");
+    let person = get(&platform, format!("{rj1}/admin/people/P0004")).await;
+    assert_eq!(person["assignments"][0]["status"], "active");
 }
