@@ -165,11 +165,24 @@ impl Wallet {
                 detail: "the metadata names another credential issuer".into(),
             });
         }
-        let authorization_server = grant
-            .authorization_server
-            .clone()
-            .or_else(|| metadata.authorization_servers.first().cloned())
-            .unwrap_or_else(|| offer.credential_issuer.clone());
+        // OpenID4VCI §4.1.1: an offer may only pick one of the servers the issuer's own
+        // metadata lists; otherwise a crafted offer could send the PIN anywhere.
+        let authorization_server = match (
+            &grant.authorization_server,
+            metadata.authorization_servers.as_slice(),
+        ) {
+            (Some(named), listed) if listed.contains(named) => named.clone(),
+            (Some(named), _) => {
+                return Err(WalletError::InvalidOffer {
+                    detail: format!(
+                        "the offer names an authorization server ({named}) that {} does not list",
+                        offer.credential_issuer
+                    ),
+                })
+            }
+            (None, [first, ..]) => first.clone(),
+            (None, []) => offer.credential_issuer.clone(),
+        };
         let server: AuthorizationServerMetadata = self
             .http
             .get_json(&well_known_url(

@@ -123,6 +123,47 @@ async fn the_wallet_accepts_an_offer_in_both_formats_with_the_pin() {
 }
 
 #[tokio::test]
+async fn an_offer_naming_an_authorization_server_the_issuer_does_not_list_is_refused() {
+    let platform = Platform::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let wallet = wallet(&dir);
+    let response = platform
+        .admin_post(
+            "/admin/people/P0001/offers",
+            &json!({"formats": ["ldp_vc"]}),
+        )
+        .await
+        .unwrap();
+    let created: Value = response.json().await.unwrap();
+    let pin = created["tx_code"].as_str().unwrap().to_owned();
+    let by_value = reqwest::Url::parse(created["offer_uri_by_value"].as_str().unwrap()).unwrap();
+    let (_, text) = by_value.query_pairs().next().unwrap();
+    let mut offer: Value = serde_json::from_str(&text).unwrap();
+    let link_for = |offer: &Value| {
+        let query: String = form_urlencoded::Serializer::new(String::new())
+            .append_pair("credential_offer", &offer.to_string())
+            .finish();
+        format!("openid-credential-offer://?{query}")
+    };
+    let untouched = link_for(&offer);
+    offer["grants"]["urn:ietf:params:oauth:grant-type:pre-authorized_code"]
+        ["authorization_server"] = json!("http://127.0.0.1:9/phishing");
+    match wallet.accept_offer(&link_for(&offer), Some(&pin)).await {
+        Err(WalletError::InvalidOffer { detail }) => {
+            assert!(detail.contains("does not list"), "{detail}")
+        }
+        other => panic!("the PIN must not go to an unlisted server: {other:?}"),
+    }
+    assert!(wallet.credentials().unwrap().is_empty());
+    // Nothing was spent: the offer as the issuer made it still works.
+    assert!(!wallet
+        .accept_offer(&untouched, Some(&pin))
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+#[tokio::test]
 async fn a_wrong_pin_is_refused_and_then_the_offer_locks() {
     let platform = Platform::start().await.unwrap();
     let dir = tempfile::tempdir().unwrap();
