@@ -340,6 +340,8 @@ struct PersonPage {
 
 struct HeldRow {
     on: String,
+    /// Its date has passed and it is still held: a run failed (see the issuer's log).
+    overdue: bool,
     what: String,
     assignment: String,
     event_id: String,
@@ -386,8 +388,10 @@ fn person_page_for(
             .into_iter()
             .filter(|e| e.outcome == EventOutcome::Scheduled)
             .filter_map(|e| {
+                let date = e.scheduled_for?;
                 Some(HeldRow {
-                    on: e.scheduled_for?.format("%d %b %Y").to_string(),
+                    on: date.format("%d %b %Y").to_string(),
+                    overdue: date < issuer.clock.now().date_naive(),
                     what: wire_name(e.event_type).replace('_', " "),
                     assignment: e.event["assignment_number"]
                         .as_str()

@@ -446,7 +446,14 @@ impl Issuer {
                     .map(|plan| (event, person, ledger, plan))
                 }
             },
-            Err(rejection) => Err(rejection),
+            // It read when it came; if it no longer does (say the catalogue changed), it is
+            // not dropped in silence: it stays held, overdue, and each run reports it.
+            Err(rejection) => {
+                return Err(IssuerError::Conflict(format!(
+                    "held event {} no longer reads: {}",
+                    held.event_id, rejection.detail
+                )))
+            }
         };
         match checked {
             Ok((event, person, ledger, plan)) => {

@@ -875,3 +875,95 @@ async fn a_leaver_sent_ahead_of_the_leaving_date_keeps_access_until_that_date() 
     let person = get(&platform, format!("{rj1}/admin/people/P0004")).await;
     assert_eq!(person["assignments"][0]["status"], "active");
 }
+
+#[tokio::test]
+async fn a_held_job_change_the_registry_refuses_stays_held_and_is_carried_out_at_the_next_run() {
+    let platform = platform().await;
+    let rj1 = platform.issuer_url.clone();
+    let issued = platform
+        .admin_post_to(
+            &rj1,
+            "/admin/people/P0002/credentials",
+            &json!({"holder": holder(44).did()}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(issued.status(), 201);
+    let today = chrono::Utc::now().date_naive();
+    let effective = today + chrono::Duration::days(7);
+    let mut change = sample_events()
+        .into_iter()
+        .find(|e| e["event_id"] == "EVT-0004")
+        .unwrap();
+    change["event_id"] = json!("EVT-AHEAD-JOB");
+    change["occurred_at"] = json!(chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string());
+    change["payload"]["effective_date"] = json!(effective.to_string());
+    let (status, reply) = post_event(&platform, &rj1, &change).await;
+    assert_eq!(
+        (status, reply["outcome"].as_str()),
+        (200, Some("scheduled")),
+        "{reply:#}"
+    );
+
+    // The registry suspends the issuer: it may no longer allocate status entries, so the
+    // new role credential cannot be issued on the day.
+    let operator = |action: &'static str| {
+        let url = format!(
+            "{}/issuers/{}/{action}",
+            platform.registry_url,
+            tests::did_path_segment(&platform.issuer_did)
+        );
+        let http = platform.http.clone();
+        async move {
+            let response = http
+                .post(url)
+                .bearer_auth(tests::OPERATOR_TOKEN)
+                .json(&json!({"reason": "a test of held events"}))
+                .send()
+                .await
+                .unwrap();
+            assert!(
+                response.status().is_success(),
+                "{action}: {}",
+                response.status()
+            );
+        }
+    };
+    operator("suspend").await;
+    let run = platform.issuer.apply_due_events(effective).await.unwrap();
+    assert!(run.done.is_empty(), "{run:?}");
+    assert_eq!(run.failed.len(), 1, "{run:?}");
+    assert_eq!(run.failed[0].0, "P0002");
+    let log = get(&platform, format!("{rj1}/esr/events?person_id=P0002")).await;
+    let held = log["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["event_id"] == "EVT-AHEAD-JOB")
+        .unwrap()
+        .clone();
+    assert_eq!(held["outcome"], "scheduled", "still held: {held:#}");
+    assert_eq!(
+        get(&platform, format!("{rj1}/admin/people/P0002")).await["assignments"][0]
+            ["access_control_position"],
+        "RJ1-ACP-02",
+        "the record is as it was"
+    );
+
+    // Reinstated, the next run carries it out.
+    operator("reinstate").await;
+    let run = platform.issuer.apply_due_events(effective).await.unwrap();
+    assert!(run.failed.is_empty(), "{run:?}");
+    assert_eq!(run.done.len(), 1, "{run:?}");
+    assert_eq!(run.done[0].outcome, issuer::events::EventOutcome::Accepted);
+    assert!(
+        !run.done[0].credentials.issued.is_empty(),
+        "{:?}",
+        run.done[0]
+    );
+    assert_eq!(
+        get(&platform, format!("{rj1}/admin/people/P0002")).await["assignments"][0]
+            ["access_control_position"],
+        "RJ1-ACP-01"
+    );
+}
