@@ -5,8 +5,7 @@
 //! Thin: every decision is the issuer's; this turns forms into calls and results into
 //! pages. Sign-in, sessions and CSRF are `service_kit::console_web`'s.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use askama::Template;
 use axum::extract::{Path, RawQuery, State};
@@ -16,7 +15,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use serde_json::json;
-use service_kit::console::{ConsoleAccounts, Session};
+use service_kit::console::ConsoleAccounts;
 use service_kit::console_web::{
     self, field, page, query_fields, sentence, when, wire_name, CheckedForm, Chrome, ConsoleHost,
     SignedIn,
@@ -42,57 +41,11 @@ pub const ADMIN: &str = console_web::ADMIN;
 /// Rows a list page shows at most; a search narrows it.
 const PAGE_ROWS: usize = 200;
 
-/// The PINs of invitations made in this console, in memory only (the store keeps none),
-/// each for the session that made it while its offer waits: reloading the invitation page
-/// neither loses the PIN nor makes a second offer, and nobody else's session sees it.
-#[derive(Default)]
-pub(crate) struct PinsOnScreen(Mutex<HashMap<String, HeldPin>>);
-
-struct HeldPin {
-    /// The making session's CSRF token, which is unique to it.
-    session: String,
-    pin: String,
-    until: DateTime<Utc>,
-}
-
-impl PinsOnScreen {
-    fn held(&self) -> std::sync::MutexGuard<'_, HashMap<String, HeldPin>> {
-        // A panic elsewhere while holding the lock leaves the map whole: keep using it.
-        self.0
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
-    fn hold(
-        &self,
-        offer_id: &str,
-        session: &Session,
-        pin: String,
-        until: DateTime<Utc>,
-        now: DateTime<Utc>,
-    ) {
-        let mut held = self.held();
-        held.retain(|_, pin| pin.until > now);
-        held.insert(
-            offer_id.to_owned(),
-            HeldPin {
-                session: session.csrf_token.clone(),
-                pin,
-                until,
-            },
-        );
-    }
-
-    fn shown_to(&self, offer_id: &str, session: &Session, now: DateTime<Utc>) -> Option<String> {
-        self.held()
-            .get(offer_id)
-            .filter(|held| held.until > now && session.csrf_matches(&held.session))
-            .map(|held| held.pin.clone())
-    }
-
-    fn forget(&self, offer_id: &str) {
-        self.held().remove(offer_id);
-    }
+/// The PIN of an invitation is held (in memory only, by the console's accounts) for the
+/// session that made it while the offer waits: reloading the invitation page neither loses
+/// the PIN nor makes a second offer, and nobody else's session sees it.
+fn pin_key(offer_id: &str) -> String {
+    format!("pin:{offer_id}")
 }
 
 impl ConsoleHost for Issuer {
@@ -534,7 +487,7 @@ struct InvitationPage {
     offer_id: String,
     person_id: String,
     name: String,
-    /// Only to the session that made the invitation, while it waits (`PinsOnScreen`).
+    /// Only to the session that made the invitation, while it waits (`pin_key`).
     pin: Option<String>,
     qr_svg: Option<String>,
     link: String,
@@ -602,13 +555,15 @@ async fn invite(
                 .unwrap_or_else(|_| {
                     issuer.clock.now() + chrono::Duration::seconds(expires_in_seconds as i64)
                 });
-            issuer.pins_on_screen.hold(
-                &created.offer_id,
-                &user.session,
-                created.tx_code,
-                until,
-                issuer.clock.now(),
-            );
+            if let Some(accounts) = issuer.console() {
+                accounts.hold_for_session(
+                    &user.session,
+                    &pin_key(&created.offer_id),
+                    created.tx_code,
+                    until,
+                    issuer.clock.now(),
+                );
+            }
             // Posted, then shown by a redirect: reloading the page makes no second offer.
             Redirect::to(&format!("/console/invitations/{}", created.offer_id)).into_response()
         }
@@ -624,14 +579,14 @@ fn invitation_page(issuer: &Issuer, user: &SignedIn, offer_id: &str) -> Response
         Ok(found) => found,
         Err(error) => return failure(user, error),
     };
-    let pin = if status == "pending" {
-        issuer
-            .pins_on_screen
-            .shown_to(offer_id, &user.session, issuer.clock.now())
-    } else {
-        issuer.pins_on_screen.forget(offer_id);
-        None
-    };
+    let pin = issuer.console().and_then(|accounts| {
+        if status == "pending" {
+            accounts.held_for_session(&user.session, &pin_key(offer_id), issuer.clock.now())
+        } else {
+            accounts.forget_held(&pin_key(offer_id));
+            None
+        }
+    });
     let name = match issuer.person(&offer.person_id) {
         Ok(record) => format!(
             "{} {}",

@@ -42,7 +42,6 @@ pub struct Issuer {
     /// OpenID4VCI: endpoints, the MAC secret for PINs and nonces, lifetimes.
     pub(crate) oid4vci: crate::offers::Oid4vci,
     console: Option<service_kit::console::ConsoleAccounts>,
-    pub(crate) pins_on_screen: crate::console::PinsOnScreen,
     public_base_url: String,
 }
 
@@ -133,7 +132,6 @@ impl Issuer {
             lifecycle: tokio::sync::Mutex::new(()),
             oid4vci,
             console: None,
-            pins_on_screen: crate::console::PinsOnScreen::default(),
             public_base_url: public_base_url.to_owned(),
         })
     }

@@ -171,6 +171,16 @@ pub struct ConsoleAccounts {
     lockout: Duration,
     /// Verified against when a name is unknown, so that costs what a known name does.
     decoy_hash: String,
+    /// Secrets handed over on a page (a first password, a PIN, a new token), in memory
+    /// only, each for the session that made it.
+    held: std::sync::Mutex<std::collections::HashMap<String, HeldSecret>>,
+}
+
+struct HeldSecret {
+    /// The making session's CSRF token, unique to it.
+    session: String,
+    secret: String,
+    until: DateTime<Utc>,
 }
 
 fn random_token() -> String {
@@ -212,7 +222,56 @@ impl ConsoleAccounts {
             absolute: Duration::hours(8),
             lockout: Duration::minutes(15),
             decoy_hash: hash_password(&random_token())?,
+            held: std::sync::Mutex::default(),
         })
+    }
+
+    fn held(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<String, HeldSecret>> {
+        // A panic elsewhere while holding the lock leaves the map whole: keep using it.
+        self.held
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Keeps a secret that was just made for the page the browser is sent to next, so that
+    /// reloading that page shows it again instead of making another. Only this session
+    /// sees it, until `until`; the store never has it.
+    pub fn hold_for_session(
+        &self,
+        session: &Session,
+        key: &str,
+        secret: String,
+        until: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) {
+        let mut held = self.held();
+        held.retain(|_, kept| kept.until > now);
+        held.insert(
+            key.to_owned(),
+            HeldSecret {
+                session: session.csrf_token.clone(),
+                secret,
+                until,
+            },
+        );
+    }
+
+    /// The secret held under `key`, for the session that made it and while it lasts.
+    pub fn held_for_session(
+        &self,
+        session: &Session,
+        key: &str,
+        now: DateTime<Utc>,
+    ) -> Option<String> {
+        self.held()
+            .get(key)
+            .filter(|kept| kept.until > now && session.csrf_matches(&kept.session))
+            .map(|kept| kept.secret.clone())
+    }
+
+    /// Forgets a held secret at once (say, a PIN once its offer is used).
+    pub fn forget_held(&self, key: &str) {
+        self.held().remove(key);
     }
 
     fn get(&self, username: &str) -> Result<Option<Account>, ConsoleError> {

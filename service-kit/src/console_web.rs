@@ -403,6 +403,10 @@ pub fn routes<H: ConsoleHost>() -> Router<Arc<H>> {
             get(new_user_form::<H>).post(create_user::<H>),
         )
         .route("/console/users/{username}", get(user_account::<H>))
+        .route(
+            "/console/users/{username}/first-password",
+            get(first_password::<H>),
+        )
         .route("/console/users/{username}/remove", post(remove_user::<H>))
         .route(
             "/console/users/{username}/reset-password",
@@ -807,8 +811,67 @@ struct UserMadePage {
     chrome: Chrome,
     username: String,
     password: String,
-    /// A reset of an existing account, not a new one.
-    reset: bool,
+}
+
+/// How long the administrator who set a first password can see it again on its page.
+const FIRST_PASSWORD_SHOWN_MINUTES: i64 = 10;
+
+fn first_password_key(username: &str) -> String {
+    format!("first-password:{username}")
+}
+
+fn first_password_path(username: &str) -> String {
+    let segment: String = form_urlencoded::byte_serialize(username.as_bytes()).collect();
+    format!("/console/users/{segment}/first-password")
+}
+
+/// Holds a first password just set for the administrator's session and sends the browser
+/// to its page: reloading that page shows it again rather than setting another.
+fn hand_over_first_password(
+    accounts: &ConsoleAccounts,
+    user: &SignedIn,
+    username: &str,
+    password: String,
+) -> Response {
+    let now = Utc::now();
+    accounts.hold_for_session(
+        &user.session,
+        &first_password_key(username),
+        password,
+        now + chrono::Duration::minutes(FIRST_PASSWORD_SHOWN_MINUTES),
+        now,
+    );
+    Redirect::to(&first_password_path(username)).into_response()
+}
+
+async fn first_password<H: ConsoleHost>(
+    State(host): State<Arc<H>>,
+    Path(username): Path<String>,
+    user: SignedIn,
+) -> Response {
+    if let Some(refused) = user.refusal_without(ADMIN, "manage accounts") {
+        return refused;
+    }
+    let Some(accounts) = host.console_accounts() else {
+        return no_console();
+    };
+    match accounts.held_for_session(&user.session, &first_password_key(&username), Utc::now()) {
+        Some(password) => page(
+            StatusCode::OK,
+            &UserMadePage {
+                chrome: user.chrome.clone(),
+                username,
+                password,
+            },
+        ),
+        None => user.message(
+            StatusCode::GONE,
+            "The first password is no longer shown",
+            format!(
+                "A first password is shown for {FIRST_PASSWORD_SHOWN_MINUTES} minutes, only to the administrator who set it, and is never stored. If it is lost, reset the password on the account's page."
+            ),
+        ),
+    }
 }
 
 async fn create_user<H: ConsoleHost>(
@@ -865,15 +928,7 @@ async fn create_user<H: ConsoleHost>(
                 by = %user.account.care_identity_uuid,
                 "console account created"
             );
-            page(
-                StatusCode::CREATED,
-                &UserMadePage {
-                    chrome: user.chrome.clone(),
-                    username: account.username,
-                    password,
-                    reset: false,
-                },
-            )
+            hand_over_first_password(accounts, &user, &account.username, password)
         }
         Err(ConsoleError::Invalid(why)) => new_user_page(
             host.as_ref(),
@@ -974,15 +1029,7 @@ async fn reset_password<H: ConsoleHost>(
                 by = %user.account.care_identity_uuid,
                 "console password reset"
             );
-            page(
-                StatusCode::OK,
-                &UserMadePage {
-                    chrome: user.chrome.clone(),
-                    username,
-                    password,
-                    reset: true,
-                },
-            )
+            hand_over_first_password(accounts, &user, &username, password)
         }
         Err(ConsoleError::Invalid(why)) => {
             users_page(accounts, &user, Some(why), StatusCode::BAD_REQUEST)
@@ -1541,12 +1588,38 @@ mod tests {
         ));
         let form = as_pairs(&new_account("555000000044", "ra"));
         let fields: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        let (status, _, page) = send(&app, post_form("/console/users/new", &admin, &fields)).await;
-        assert_eq!(status, StatusCode::CREATED);
+        // Posted, then shown by a redirect: a reload shows the same password again, to this
+        // administrator's session only.
+        let (status, headers, _) =
+            send(&app, post_form("/console/users/new", &admin, &fields)).await;
+        assert_eq!(
+            (status, headers[header::LOCATION].to_str().unwrap()),
+            (StatusCode::SEE_OTHER, "/console/users/n.new/first-password")
+        );
+        let (status, _, page) = send(
+            &app,
+            get_with("/console/users/n.new/first-password", &admin),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
         let marker = "id=\"first-password\">";
         let start = page.find(marker).unwrap() + marker.len();
         let first_password = page[start..].split('<').next().unwrap().to_owned();
         assert!(first_password.len() >= 40);
+        let (_, _, reloaded) = send(
+            &app,
+            get_with("/console/users/n.new/first-password", &admin),
+        )
+        .await;
+        assert!(reloaded.contains(&format!("{marker}{first_password}<")));
+        let (other_admin, _) = signed_in_as(&app, "a.admin", "administrator password").await;
+        let (status, _, page) = send(
+            &app,
+            get_with("/console/users/n.new/first-password", &other_admin),
+        )
+        .await;
+        assert_eq!(status, StatusCode::GONE);
+        assert!(!page.contains(&first_password));
         let (newcomer, newcomer_csrf) = signed_in_as(&app, "n.new", &first_password).await;
 
         // With a password someone else chose, every page leads to choosing their own, and
@@ -1671,7 +1744,7 @@ mod tests {
             .await
             .0
             .starts_with(SESSION_COOKIE));
-        let (status, _, page) = send(
+        let (status, headers, _) = send(
             &app,
             post_form(
                 "/console/users/n.new/reset-password",
@@ -1680,7 +1753,12 @@ mod tests {
             ),
         )
         .await;
-        assert_eq!(status, StatusCode::OK);
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        let (_, _, page) = send(
+            &app,
+            get_with(headers[header::LOCATION].to_str().unwrap(), &admin),
+        )
+        .await;
         let start = page.find(marker).unwrap() + marker.len();
         let reset_password = page[start..].split('<').next().unwrap().to_owned();
         assert!(reset_password.len() >= 40 && reset_password != first_password);

@@ -81,7 +81,7 @@ try {
   console.log(JSON.stringify({offer: offerShot, pin}));
   await nextLine();
   // No reload by hand: the page notices the wallet collecting.
-  await ra.waitForURL(/\/console\/invitations\//, {timeout: 20000});
+  await ra.locator('#status', {hasText: /^\s*Collected\s*$/}).waitFor({timeout: 20000});
   report.invitation = (await ra.locator('#status').innerText()).trim();
   expect(await ra.locator('#pin').count() === 0, 'the PIN is shown again');
   await ra.getByRole('link', {name: 'Back to Amara Notreal'}).click();

@@ -99,6 +99,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         )
         .route("/console/issuers/{did}", get(show_issuer))
         .route("/console/issuers/{did}/token", post(replace_issuer_token))
+        .route("/console/issuers/{did}/new-token", get(new_issuer_token))
         .route("/console/issuers/{did}/{action}", post(change_issuer))
         .route("/console/verifiers", get(list_verifiers))
         .route(
@@ -769,8 +770,51 @@ struct IssuerTokenPage {
     token: String,
 }
 
+/// How long the operator who replaced a token can see the new one again.
+const NEW_TOKEN_SHOWN_MINUTES: i64 = 10;
+
+fn token_key(did: &str) -> String {
+    format!("issuer-token:{did}")
+}
+
+/// The new token, to the operator whose session replaced it, for a few minutes.
+async fn new_issuer_token(
+    State(state): State<Arc<AppState>>,
+    Path(did): Path<String>,
+    user: SignedIn,
+) -> Response {
+    if let Some(refused) = user.refusal_without(OPERATOR, "replace a trusted issuer's token") {
+        return refused;
+    }
+    let Some(token) =
+        state
+            .console()
+            .held_for_session(&user.session, &token_key(&did), chrono::Utc::now())
+    else {
+        return user.message(
+            StatusCode::GONE,
+            "The new token is no longer shown",
+            format!("A new token is shown for {NEW_TOKEN_SHOWN_MINUTES} minutes, only to the operator who made it, and the registry keeps only its digest. If it is lost, replace it again."),
+        );
+    };
+    let record = match state.registry.issuer(&did) {
+        Ok(record) => record,
+        Err(error) => return failure(&user, error),
+    };
+    page(
+        StatusCode::OK,
+        &IssuerTokenPage {
+            chrome: user.chrome.clone(),
+            href: issuer_href(&record.did),
+            did: record.did,
+            name: record.name,
+            token,
+        },
+    )
+}
+
 /// Replaces an issuer's token: the old one stops working at once, and the new one is shown
-/// on this page only (the registry keeps its digest).
+/// only to this operator, on the page the browser is sent to (the registry keeps its digest).
 async fn replace_issuer_token(
     State(state): State<Arc<AppState>>,
     Path(did): Path<String>,
@@ -802,16 +846,17 @@ async fn replace_issuer_token(
     {
         Ok((record, token)) => {
             tracing::info!(user = %user.account.username, did = %record.did, "console: issuer token replaced");
-            page(
-                StatusCode::OK,
-                &IssuerTokenPage {
-                    chrome: user.chrome.clone(),
-                    href: issuer_href(&record.did),
-                    did: record.did,
-                    name: record.name,
-                    token,
-                },
-            )
+            // Shown by a redirect, held for this session only: a reload shows it again
+            // instead of replacing it once more.
+            let now = chrono::Utc::now();
+            state.console().hold_for_session(
+                &user.session,
+                &token_key(&record.did),
+                token,
+                now + chrono::Duration::minutes(NEW_TOKEN_SHOWN_MINUTES),
+                now,
+            );
+            Redirect::to(&format!("{}/new-token", issuer_href(&record.did))).into_response()
         }
         Err(error) => match form_problem(error) {
             Ok((status, why)) => refuse(status, why),

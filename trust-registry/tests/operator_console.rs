@@ -1045,11 +1045,28 @@ async fn replacing_an_issuers_token_shows_the_new_one_once_and_the_old_one_stops
             &[("reason", "token leaked in a log"), ("confirm", "yes")],
         )
         .await;
+    // Shown by a redirect, so a reload shows it again rather than replacing it again.
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    let shown_at = format!("{}/new-token", issuer_path(RJ1));
+    assert_eq!(page.location, shown_at);
+    let page = operator.get(&shown_at).await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     let start = page.body.find("<code id=\"issuer-token\">").unwrap() + 24;
     let new = page.body[start..].split('<').next().unwrap().to_owned();
     assert!(new.len() >= 43 && new != old);
     assert!(!page.body.contains(&old));
+    let reloaded = operator.get(&shown_at).await;
+    assert!(reloaded
+        .body
+        .contains(&format!("<code id=\"issuer-token\">{new}<")));
+    let mut colleague = Browser::signed_in(&registry, "o.perator").await;
+    let elsewhere = colleague.get(&shown_at).await;
+    assert_eq!(
+        elsewhere.status,
+        StatusCode::GONE,
+        "another session sees no token"
+    );
+    assert!(!elsewhere.body.contains(&new));
 
     assert_eq!(
         allocation_status(&registry.router, &old, "urn:uuid:after-old").await,
