@@ -465,16 +465,6 @@ async fn new_issuer_form(user: SignedIn) -> Response {
     new_issuer_page(&user, IssuerFields::default(), None, StatusCode::OK)
 }
 
-#[derive(Template)]
-#[template(path = "operator/issuer_added.html")]
-struct IssuerAddedPage {
-    chrome: Chrome,
-    did: String,
-    href: String,
-    name: String,
-    token: String,
-}
-
 async fn add_issuer(
     State(state): State<Arc<AppState>>,
     posted: CheckedForm<Vec<(String, String)>>,
@@ -493,16 +483,7 @@ async fn add_issuer(
     match state.registry.register_issuer(&operator(&user), new) {
         Ok((record, token)) => {
             tracing::info!(user = %user.account.username, did = %record.did, "console: issuer registered");
-            page(
-                StatusCode::CREATED,
-                &IssuerAddedPage {
-                    chrome: user.chrome.clone(),
-                    href: issuer_href(&record.did),
-                    did: record.did,
-                    name: record.name,
-                    token,
-                },
-            )
+            hand_over_token(&state, &user, &record.did, token)
         }
         Err(error) => match form_problem(error) {
             Ok((status, why)) => {
@@ -777,7 +758,21 @@ fn token_key(did: &str) -> String {
     format!("issuer-token:{did}")
 }
 
-/// The new token, to the operator whose session replaced it, for a few minutes.
+/// Holds an issuer's new token for this operator's session and sends the browser to its
+/// page: reloading that page shows it again instead of registering or replacing it again.
+fn hand_over_token(state: &AppState, user: &SignedIn, did: &str, token: String) -> Response {
+    let now = chrono::Utc::now();
+    state.console().hold_for_session(
+        &user.session,
+        &token_key(did),
+        token,
+        now + chrono::Duration::minutes(NEW_TOKEN_SHOWN_MINUTES),
+        now,
+    );
+    Redirect::to(&format!("{}/new-token", issuer_href(did))).into_response()
+}
+
+/// The new token, to the operator whose session made it, for a few minutes.
 async fn new_issuer_token(
     State(state): State<Arc<AppState>>,
     Path(did): Path<String>,
@@ -786,6 +781,7 @@ async fn new_issuer_token(
     if let Some(refused) = user.refusal_without(OPERATOR, "replace a trusted issuer's token") {
         return refused;
     }
+    // Whoever added or replaced it may see it: both need the operator role.
     let Some(token) =
         state
             .console()
@@ -846,17 +842,7 @@ async fn replace_issuer_token(
     {
         Ok((record, token)) => {
             tracing::info!(user = %user.account.username, did = %record.did, "console: issuer token replaced");
-            // Shown by a redirect, held for this session only: a reload shows it again
-            // instead of replacing it once more.
-            let now = chrono::Utc::now();
-            state.console().hold_for_session(
-                &user.session,
-                &token_key(&record.did),
-                token,
-                now + chrono::Duration::minutes(NEW_TOKEN_SHOWN_MINUTES),
-                now,
-            );
-            Redirect::to(&format!("{}/new-token", issuer_href(&record.did))).into_response()
+            hand_over_token(&state, &user, &record.did, token)
         }
         Err(error) => match form_problem(error) {
             Ok((status, why)) => refuse(status, why),

@@ -221,7 +221,10 @@ const ISSUER_FORM: [(&str, &str); 6] = [
 /// Adds RJ1 through the console; returns its token from the page.
 async fn add_rj1(operator: &mut Browser<'_>) -> String {
     let page = operator.submit("/console/issuers/new", &ISSUER_FORM).await;
-    assert_eq!(page.status, StatusCode::CREATED, "{}", page.body);
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    assert_eq!(page.location, format!("{}/new-token", issuer_path(RJ1)));
+    let page = operator.get(&page.location.clone()).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     let start = page.body.find("<code id=\"issuer-token\">").unwrap() + 24;
     page.body[start..].split('<').next().unwrap().to_owned()
 }
@@ -633,7 +636,7 @@ async fn audit_filters_narrow_the_log_and_a_bad_date_is_explained() {
     other[1] = ("ods_code", "RTH");
     assert_eq!(
         operator.submit("/console/issuers/new", &other).await.status,
-        StatusCode::CREATED
+        StatusCode::SEE_OTHER
     );
     operator
         .submit(
