@@ -50,6 +50,29 @@ impl EventReply {
     }
 }
 
+/// An event's entry in the event log, changing no credential and opening no RA request.
+fn logged_event(
+    event: &EsrEvent,
+    received_at: String,
+    outcome: EventOutcome,
+    effects: Vec<String>,
+) -> EventRecord {
+    EventRecord {
+        event_id: event.event_id.clone(),
+        event_type: event.event_type,
+        person_id: event.person_id.clone(),
+        occurred_at: xsd_date_time(&event.occurred_at),
+        received_at,
+        fingerprint: event.fingerprint.clone(),
+        outcome,
+        effects,
+        credentials: CredentialChanges::default(),
+        ra_request: None,
+        event: event.body.clone(),
+        scheduled_for: None,
+    }
+}
+
 /// How a carried-out event goes into the event log besides what it did.
 struct Logged {
     received_at: String,
@@ -206,23 +229,15 @@ impl Issuer {
                     && held.iter().any(|h| h.event_type == EventType::Suspension) =>
             {
                 let cancelled = ended_by(&held, EventType::Suspension, &event.event_id);
-                let record = EventRecord {
-                    event_id: event.event_id.clone(),
-                    event_type: event.event_type,
-                    person_id: event.person_id.clone(),
-                    occurred_at: xsd_date_time(&event.occurred_at),
+                let record = logged_event(
+                    &event,
                     received_at,
-                    fingerprint: event.fingerprint.clone(),
-                    outcome: EventOutcome::Accepted,
-                    effects: cancelled
+                    EventOutcome::Accepted,
+                    cancelled
                         .iter()
                         .map(|h| format!("cancelled_held:{}", h.event_id))
                         .collect(),
-                    credentials: CredentialChanges::default(),
-                    ra_request: None,
-                    event: event.body.clone(),
-                    scheduled_for: None,
-                };
+                );
                 self.store.commit(&Commit {
                     event: Some(record.clone()),
                     held_ended: cancelled,
@@ -245,18 +260,13 @@ impl Issuer {
             // Checked now against the record as it stands, carried out on its date (BR-17:
             // a leaver's credentials stay valid until they leave).
             let record = EventRecord {
-                event_id: event.event_id.clone(),
-                event_type: event.event_type,
-                person_id: event.person_id.clone(),
-                occurred_at: xsd_date_time(&event.occurred_at),
-                received_at,
-                fingerprint: event.fingerprint.clone(),
-                outcome: EventOutcome::Scheduled,
-                effects: vec![format!("scheduled_for:{date}")],
-                credentials: CredentialChanges::default(),
-                ra_request: None,
-                event: event.body.clone(),
                 scheduled_for: Some(date),
+                ..logged_event(
+                    &event,
+                    received_at,
+                    EventOutcome::Scheduled,
+                    vec![format!("scheduled_for:{date}")],
+                )
             };
             self.store.commit(&Commit {
                 event: Some(record.clone()),
@@ -335,18 +345,10 @@ impl Issuer {
             credentials: CredentialChanges::default(),
         });
         let record = EventRecord {
-            event_id: event.event_id.clone(),
-            event_type: event.event_type,
-            person_id: event.person_id.clone(),
-            occurred_at: xsd_date_time(&event.occurred_at),
-            received_at,
-            fingerprint: event.fingerprint.clone(),
-            outcome: plan.outcome,
-            effects: step.effects,
             credentials: step.changes,
             ra_request: ra_request.as_ref().map(|r| r.request_id.clone()),
-            event: event.body.clone(),
             scheduled_for,
+            ..logged_event(event, received_at, plan.outcome, step.effects)
         };
         self.store.commit(&Commit {
             person: step.person,

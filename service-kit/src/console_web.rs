@@ -947,30 +947,52 @@ struct ConfirmForm {
     confirm: String,
 }
 
+/// An administrator's change to someone's account, with its box ticked: the accounts to
+/// make it in, or the page refusing it. `(what, field)` name the change and its checkbox.
+fn confirmed_change<'a, H: ConsoleHost>(
+    host: &'a H,
+    user: &SignedIn,
+    username: &str,
+    form: &ConfirmForm,
+    (what, field): (&str, &'static str),
+) -> Result<&'a ConsoleAccounts, Box<Response>> {
+    if let Some(refused) = user.refusal_without(ADMIN, "manage accounts") {
+        return Err(Box::new(refused));
+    }
+    let accounts = host
+        .console_accounts()
+        .ok_or_else(|| Box::new(no_console()))?;
+    if form.confirm != "yes" {
+        return Err(Box::new(account_page(
+            accounts,
+            user,
+            username,
+            Some((
+                format!("Tick the box to confirm that {username}'s {what}."),
+                field,
+            )),
+            StatusCode::BAD_REQUEST,
+        )));
+    }
+    Ok(accounts)
+}
+
 async fn remove_user<H: ConsoleHost>(
     State(host): State<Arc<H>>,
     Path(username): Path<String>,
     posted: CheckedForm<ConfirmForm>,
 ) -> Response {
     let CheckedForm { user, form } = posted;
-    if let Some(refused) = user.refusal_without(ADMIN, "manage accounts") {
-        return refused;
-    }
-    let Some(accounts) = host.console_accounts() else {
-        return no_console();
+    let accounts = match confirmed_change(
+        host.as_ref(),
+        &user,
+        &username,
+        &form,
+        ("account is to be removed", "confirm-remove"),
+    ) {
+        Ok(accounts) => accounts,
+        Err(refused) => return *refused,
     };
-    if form.confirm != "yes" {
-        return account_page(
-            accounts,
-            &user,
-            &username,
-            Some((
-                format!("Tick the box to confirm that {username}'s account is to be removed."),
-                "confirm-remove",
-            )),
-            StatusCode::BAD_REQUEST,
-        );
-    }
     match accounts.remove(&username, &user.account, Utc::now()) {
         Ok(removed) => {
             tracing::info!(
@@ -993,24 +1015,16 @@ async fn reset_password<H: ConsoleHost>(
     posted: CheckedForm<ConfirmForm>,
 ) -> Response {
     let CheckedForm { user, form } = posted;
-    if let Some(refused) = user.refusal_without(ADMIN, "manage accounts") {
-        return refused;
-    }
-    let Some(accounts) = host.console_accounts() else {
-        return no_console();
+    let accounts = match confirmed_change(
+        host.as_ref(),
+        &user,
+        &username,
+        &form,
+        ("password is to be replaced", "confirm-reset"),
+    ) {
+        Ok(accounts) => accounts,
+        Err(refused) => return *refused,
     };
-    if form.confirm != "yes" {
-        return account_page(
-            accounts,
-            &user,
-            &username,
-            Some((
-                format!("Tick the box to confirm that {username}'s password is to be replaced."),
-                "confirm-reset",
-            )),
-            StatusCode::BAD_REQUEST,
-        );
-    }
     // Argon2 hashing is deliberately slow: off the async workers.
     let resetting = {
         let (host, by) = (Arc::clone(&host), user.account.clone());
