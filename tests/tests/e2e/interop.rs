@@ -116,6 +116,12 @@ async fn a_credential_signed_by_digital_bazaar_verifies_here() {
     )
     .await
     .unwrap();
+    // Trust is judged at the moment of issuance, and the registration's interval starts at
+    // its second: one signed before it stays untrusted, so they sign again (same key, same
+    // DID) once registered.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let signed = digital_bazaar("sign.mjs", &request).await.unwrap();
+    let credential = &signed["signed"];
     // The registry's change feed tells the verifier to drop its cached trust list.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(1);
     let result = loop {
